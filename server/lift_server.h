@@ -1,0 +1,55 @@
+// LiftServer: one running liftd — its database (embedded PostgreSQL or an external URL), the schema
+// migrations, and the gRPC server with every Lift service, the standard health service and server
+// reflection. main.cc only parses flags, calls Start and waits for a signal.
+//
+// Thread safety: Start/Shutdown from one (the main) thread; the services are thread-safe.
+#ifndef LIFT_SERVER_LIFT_SERVER_H_
+#define LIFT_SERVER_LIFT_SERVER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace lift {
+
+struct ServerOptions {
+  std::string listen = "127.0.0.1:50051";  // host:port, [v6]:port, or unix:/path
+  std::string database_url;                // empty: start an embedded PostgreSQL in data_dir
+  std::string data_dir = ".lift";          // embedded cluster lives in data_dir/pg
+  std::string pg_bin_dir = "/usr/lib/postgresql/15/bin";
+};
+
+class LiftServer {
+ public:
+  // Checks the listen address, brings up the database, migrates it and starts serving.
+  // Errors (each message is one line a person can act on):
+  //   InvalidArgument — malformed listen address;
+  //   FailedPrecondition — port in use, data_dir unusable, schema dirty or newer than this binary;
+  //   Unavailable — the database at database_url cannot be reached.
+  static absl::StatusOr<std::unique_ptr<LiftServer>> Start(const ServerOptions& options);
+
+  ~LiftServer();
+  LiftServer(const LiftServer&) = delete;
+  LiftServer& operator=(const LiftServer&) = delete;
+
+  // Stops accepting RPCs, lets in-flight ones finish (up to a deadline), then stops the database
+  // it owns. Idempotent.
+  void Shutdown();
+
+  // The address actually bound (port resolved when listening on port 0).
+  const std::string& listen_address() const;
+  // "embedded PostgreSQL in DIR" or the redacted external URL.
+  const std::string& database_description() const;
+  int64_t schema_version() const;
+
+ private:
+  struct State;
+  explicit LiftServer(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace lift
+
+#endif  // LIFT_SERVER_LIFT_SERVER_H_
