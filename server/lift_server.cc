@@ -17,7 +17,12 @@
 #include "absl/strings/str_cat.h"
 #include "server/embedded_pg/embedded_postgres.h"
 #include "server/grpc/system_service.h"
+#include "server/store/connection_pool.h"
 #include "server/store/migrations.h"
+// --- experiments & assignment includes ---
+// --- end experiments & assignment includes ---
+// --- ingest includes ---
+// --- end ingest includes ---
 #include "stats/status_macros.h"
 
 #ifndef LIFT_VERSION
@@ -29,6 +34,7 @@ namespace {
 
 constexpr auto kShutdownGrace = std::chrono::seconds(10);
 constexpr int kMaxMessageBytes = 64 * 1024 * 1024;
+constexpr size_t kPoolConnections = 8;  // for configuration and readouts; ingest has its own
 
 int64_t NowMicros() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
@@ -87,7 +93,12 @@ struct LiftServer::State {
   std::string database_description;
   int64_t schema_version = 0;
   std::string listen_address;
+  std::unique_ptr<store::ConnectionPool> pool;
   std::unique_ptr<SystemServiceImpl> system_service;
+  // --- experiments & assignment state ---
+  // --- end experiments & assignment state ---
+  // --- ingest state ---
+  // --- end ingest state ---
   std::unique_ptr<grpc::Server> grpc_server;
   bool shut_down = false;
 };
@@ -119,8 +130,13 @@ absl::StatusOr<std::unique_ptr<LiftServer>> LiftServer::Start(const ServerOption
   }
   LIFT_ASSIGN_OR_RETURN(state->schema_version, store::Migrate(state->connection_string));
 
+  state->pool = std::make_unique<store::ConnectionPool>(state->connection_string, kPoolConnections);
   state->system_service = std::make_unique<SystemServiceImpl>(
       ServerIdentity{LIFT_VERSION, NowMicros(), mode, state->schema_version});
+  // --- experiments & assignment start ---
+  // --- end experiments & assignment start ---
+  // --- ingest start ---
+  // --- end ingest start ---
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -130,6 +146,10 @@ absl::StatusOr<std::unique_ptr<LiftServer>> LiftServer::Start(const ServerOption
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   builder.RegisterService(state->system_service.get());
+  // --- experiments & assignment register ---
+  // --- end experiments & assignment register ---
+  // --- ingest register ---
+  // --- end ingest register ---
   state->grpc_server = builder.BuildAndStart();
   if (state->grpc_server == nullptr || (bound_port == 0 && options.listen.rfind("unix:", 0) != 0)) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -153,6 +173,10 @@ void LiftServer::Shutdown() {
     state_->grpc_server->Shutdown(std::chrono::system_clock::now() + kShutdownGrace);
     state_->grpc_server->Wait();
   }
+  // --- experiments & assignment shutdown ---
+  // --- end experiments & assignment shutdown ---
+  // --- ingest shutdown ---
+  // --- end ingest shutdown ---
   state_->embedded.reset();  // stops the embedded PostgreSQL, if we own one
 }
 
