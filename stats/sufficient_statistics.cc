@@ -1,7 +1,9 @@
 #include "stats/sufficient_statistics.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 
@@ -93,6 +95,20 @@ RatioStats& RatioStats::operator+=(const RatioStats& other) {
 
 RatioStats operator+(RatioStats a, const RatioStats& b) { return a += b; }
 
+RatioCovariateStats& RatioCovariateStats::operator+=(const RatioCovariateStats& other) {
+  post += other.post;
+  pre += other.pre;
+  sum_num_post_num_pre += other.sum_num_post_num_pre;
+  sum_den_post_den_pre += other.sum_den_post_den_pre;
+  sum_num_post_den_pre += other.sum_num_post_den_pre;
+  sum_den_post_num_pre += other.sum_den_post_num_pre;
+  return *this;
+}
+
+RatioCovariateStats operator+(RatioCovariateStats a, const RatioCovariateStats& b) {
+  return a += b;
+}
+
 absl::Status ValidateMeanStats(const MeanStats& stats, const char* field_prefix) {
   if (auto s = CheckCount(stats.n, field_prefix); !s.ok()) return s;
   if (auto s = CheckFinite(stats.sum, field_prefix, "sum"); !s.ok()) return s;
@@ -123,6 +139,28 @@ absl::Status ValidateRatioStats(const RatioStats& stats, const char* field_prefi
     return s;
   return CheckSquares(stats.n, stats.sum_den, stats.sum_den_sq, field_prefix, "sum_den",
                       "sum_den_sq");
+}
+
+absl::Status ValidateRatioCovariateStats(const RatioCovariateStats& stats,
+                                         const char* field_prefix) {
+  const std::string post_prefix = absl::StrCat(field_prefix, "post.");
+  const std::string pre_prefix = absl::StrCat(field_prefix, "pre.");
+  if (auto s = ValidateRatioStats(stats.post, post_prefix.c_str()); !s.ok()) return s;
+  if (auto s = ValidateRatioStats(stats.pre, pre_prefix.c_str()); !s.ok()) return s;
+  if (stats.pre.n != stats.post.n) {
+    return absl::InvalidArgumentError(absl::StrCat(field_prefix, "pre.n (", stats.pre.n,
+                                                   ") must equal ", field_prefix, "post.n (",
+                                                   stats.post.n, "): the same units"));
+  }
+  const std::pair<double, const char*> fields[] = {
+      {stats.sum_num_post_num_pre, "sum_num_post_num_pre"},
+      {stats.sum_den_post_den_pre, "sum_den_post_den_pre"},
+      {stats.sum_num_post_den_pre, "sum_num_post_den_pre"},
+      {stats.sum_den_post_num_pre, "sum_den_post_num_pre"}};
+  for (const auto& [value, name] : fields) {
+    if (auto s = CheckFinite(value, field_prefix, name); !s.ok()) return s;
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace lift::stats

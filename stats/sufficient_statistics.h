@@ -51,12 +51,30 @@ struct RatioStats {
 };
 RatioStats operator+(RatioStats a, const RatioStats& b);
 
+// A ratio metric with the same units' pre-period ratio as CUPED covariate: the post- and
+// pre-period RatioStats plus the four cross products between the periods (post.n == pre.n).
+struct RatioCovariateStats {
+  RatioStats post;                    // the analysis window
+  RatioStats pre;                     // the pre-period (e.g. 14 days before exposure)
+  double sum_num_post_num_pre = 0.0;  // Σ num_post·num_pre
+  double sum_den_post_den_pre = 0.0;  // Σ den_post·den_pre
+  double sum_num_post_den_pre = 0.0;  // Σ num_post·den_pre
+  double sum_den_post_num_pre = 0.0;  // Σ den_post·num_pre
+
+  RatioCovariateStats& operator+=(const RatioCovariateStats& other);
+};
+RatioCovariateStats operator+(RatioCovariateStats a, const RatioCovariateStats& b);
+
 // InvalidArgument when n < 0, a sum is not finite, or Σy² is smaller than (Σy)²/n beyond rounding
 // (impossible for real data). `field_prefix` is prepended to the field names in the message
 // (e.g. "variants[1].").
 absl::Status ValidateMeanStats(const MeanStats& stats, const char* field_prefix = "");
 absl::Status ValidateCovariateStats(const CovariateStats& stats, const char* field_prefix = "");
 absl::Status ValidateRatioStats(const RatioStats& stats, const char* field_prefix = "");
+// Also InvalidArgument when pre.n != post.n or a cross product is not finite. Fields are named
+// "<prefix>post.sum_num", "<prefix>sum_num_post_num_pre", ...
+absl::Status ValidateRatioCovariateStats(const RatioCovariateStats& stats,
+                                         const char* field_prefix = "");
 
 }  // namespace lift::stats
 
