@@ -1,15 +1,16 @@
 // stats_bench: cost of the statistics behind a readout, from sufficient statistics.
 //
 // Figures (CPU time per item):
-//   BM_PairAnalysis        one variant pair: Welch (absolute + relative), CUPED, guardrail;
+//   BM_PairAnalysis        "one full analysis": one metric, one treatment/control pair through
+//                          AnalyzeAb (stats/ab_analysis.h): Welch (absolute + relative), CUPED,
+//                          sequential (always-valid, both scales), Bayesian (flat prior),
+//                          guardrail, SRM and the (trivial) correction;
 //   BM_WeeklyReview        10,000 such pairs with varied data (the weekly review of every live
 //                          experiment × metric), reported per pair and per batch;
 //   single estimators      Welch, proportion, ratio, CUPED, CUPED ratio, SRM, Holm, power;
 //   BM_SumRawUnits         baseline: summing 2 × 10,000 raw unit values into MeanStats, the pass
 //                          over data that sufficient statistics let the database do instead.
 // The closing summary prints every figure as a ratio to that baseline.
-//
-// Stats helper 2 extends AnalyzePair with the sequential and Bayesian results.
 #include <benchmark/benchmark.h>
 
 #include <cmath>
@@ -20,8 +21,8 @@
 #include <string>
 #include <vector>
 
+#include "stats/ab_analysis.h"
 #include "stats/cuped.h"
-#include "stats/guardrail.h"
 #include "stats/multiple_testing.h"
 #include "stats/power.h"
 #include "stats/proportion_test.h"
@@ -74,39 +75,56 @@ std::vector<PairInput> MakePairs(int count) {
   return pairs;
 }
 
-struct PairAnalysis {
-  ComparisonResult plain;
-  CupedResult cuped;
-  GuardrailResult guardrail;
-};
+// Everything a readout computes for one metric and one treatment/control pair, as the input of
+// AnalyzeAb (built once, outside the timed loop, as a readout receives it from the database).
+AbAnalysisInput PairAnalysisInput(const PairInput& pair) {
+  AbAnalysisInput input;
+  input.kind = MetricKind::kMean;
+  input.has_covariate = true;
+  input.variants = {VariantStats::WithCovariate("control", pair.control),
+                    VariantStats::WithCovariate("treatment", pair.treatment)};
+  return input;
+}
 
-// Everything a readout computes for one metric and one treatment/control pair.
-PairAnalysis AnalyzePair(const PairInput& pair, const AnalysisSettings& settings) {
-  PairAnalysis analysis;
-  analysis.cuped = *CupedTest(pair.control, pair.treatment, settings);
-  analysis.plain = analysis.cuped.unadjusted;  // the Welch test, computed once inside CUPED
-  GuardrailSettings guardrail;
-  guardrail.margin = 0.01;
-  analysis.guardrail = *EvaluateGuardrail(analysis.cuped.relative, guardrail);
-  return analysis;
+// The settings of a full analysis: CUPED (covariate present), sequential, Bayesian, guardrail.
+AbAnalysisSettings FullAnalysisSettings() {
+  AbAnalysisSettings settings;
+  settings.sequential = true;
+  settings.guardrail_margin = 0.01;
+  return settings;
+}
+
+std::vector<AbAnalysisInput> MakeInputs(int count) {
+  std::vector<AbAnalysisInput> inputs;
+  inputs.reserve(count);
+  for (const PairInput& pair : MakePairs(count)) inputs.push_back(PairAnalysisInput(pair));
+  return inputs;
 }
 
 void BM_PairAnalysis(benchmark::State& state) {
-  const std::vector<PairInput> pairs = MakePairs(64);
-  const AnalysisSettings settings;
+  const std::vector<AbAnalysisInput> inputs = MakeInputs(64);
+  const AbAnalysisSettings settings = FullAnalysisSettings();
+  const auto check = AnalyzeAb(inputs[0], settings);
+  if (!check.ok() || !check->results[0].primary_is_cuped || !check->results[0].sequential ||
+      !check->results[0].guardrail) {
+    state.SkipWithError("the full analysis did not run every part");
+    return;
+  }
   size_t i = 0;
   for (auto _ : state) {
-    benchmark::DoNotOptimize(AnalyzePair(pairs[i++ & 63], settings));
+    benchmark::DoNotOptimize(AnalyzeAb(inputs[i++ & 63], settings));
   }
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_PairAnalysis);
 
 void BM_WeeklyReview(benchmark::State& state) {
-  const std::vector<PairInput> pairs = MakePairs(kWeeklyReviewPairs);
-  const AnalysisSettings settings;
+  const std::vector<AbAnalysisInput> inputs = MakeInputs(kWeeklyReviewPairs);
+  const AbAnalysisSettings settings = FullAnalysisSettings();
   for (auto _ : state) {
-    for (const PairInput& pair : pairs) benchmark::DoNotOptimize(AnalyzePair(pair, settings));
+    for (const AbAnalysisInput& input : inputs) {
+      benchmark::DoNotOptimize(AnalyzeAb(input, settings));
+    }
   }
   state.SetItemsProcessed(state.iterations() * kWeeklyReviewPairs);
 }

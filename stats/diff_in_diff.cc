@@ -302,7 +302,7 @@ TwfeFit FitTwoWayFixedEffects(const IndexedPanel& panel, double alpha) {
       treatment_sum_sq <= kNotIdentifiedRelative * treatment_within_sum_sq) {
     // D lies in the span of the fixed effects: no treated unit is observed on both sides of the
     // start, or the post periods have no control rows.
-    fit.flags.push_back(ResultFlag::kEmptyArm);
+    fit.flags.push_back(ResultFlag::kNotIdentified);
     return fit;
   }
 
@@ -504,7 +504,7 @@ absl::StatusOr<TwfeDidResult> TwoWayFixedEffectsDid(
   }
   if (result.n_pre_periods < 2) {
     result.pre_trend = Uninformative(0.0);
-    result.pre_trend_flags.push_back(ResultFlag::kSampleTooSmall);
+    result.pre_trend_flags.push_back(ResultFlag::kNoPrePeriods);
     return result;
   }
   const TwfeFit placebo =

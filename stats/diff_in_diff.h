@@ -36,12 +36,12 @@
 // `first_post_period` that leaves no observation before it (no pre-period) or none at/after it (no
 // post-period). Data that does not support inference gives a result with `effect.valid == false`
 // and a flag:
-//   kEmptyArm        a group/cell has no units, or no treated or no control unit exists, or the
-//                    treatment indicator has no variation left after the fixed effects (e.g. no
-//                    treated unit observed both before and after, so the effect is not identified;
-//                    then `effect.estimate` is 0)
-//   kSampleTooSmall  fewer than 2 units in a group/cell (no variance), fewer than 2 clusters, or
-//                    (placebo only) fewer than 2 pre-periods
+//   kEmptyArm        a group/cell has no units, or no treated or no control unit exists
+//   kNotIdentified   (TWFE) the treatment indicator has no variation left after the fixed effects
+//                    (e.g. no treated unit observed both before and after the start, or no control
+//                    rows after it), so the effect is not identified; `effect.estimate` is 0
+//   kSampleTooSmall  fewer than 2 units in a group/cell (no variance), or fewer than 2 clusters
+//   kNoPrePeriods    (placebo only) fewer than 2 pre-periods, so there is no pre-trend to check
 //   kZeroVariance    the standard error is 0 (every change equal, or a perfect fit)
 // Identification failures are flags rather than errors because they depend on the data, not on the
 // request: a readout over a thin segment must still render.

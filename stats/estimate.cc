@@ -16,6 +16,10 @@ std::string_view ResultFlagName(ResultFlag flag) {
       return "no_covariate_variance";
     case ResultFlag::kZeroDenominator:
       return "zero_denominator";
+    case ResultFlag::kNotIdentified:
+      return "not_identified";
+    case ResultFlag::kNoPrePeriods:
+      return "no_pre_periods";
   }
   return "unknown";
 }

@@ -20,6 +20,9 @@ enum class ResultFlag {
   kZeroBaseline,        // the control mean is 0: the relative lift is undefined
   kNoCovariateVariance, // CUPED asked for but Var(x) == 0: the plain estimate is used instead
   kZeroDenominator,     // a ratio metric's denominator sums to 0 in an arm
+  kNotIdentified,       // the effect is absorbed by fixed effects (DiD: no treated unit observed
+                        // on both sides of the start, or no control rows after it)
+  kNoPrePeriods,        // a pre-trend (placebo) check needs at least two pre-periods
 };
 
 // Stable lower_snake_case name of a flag, e.g. "zero_baseline" (used in JSON and logs).

@@ -278,7 +278,7 @@ TEST(DiffInDiffTest, TwoWayFixedEffectsDegenerateDataIsFlagged) {
   result = TwoWayFixedEffectsDid(late, 2);
   ASSERT_TRUE(result.ok());
   EXPECT_FALSE(result->did.effect.valid);
-  EXPECT_THAT(result->did.flags, ElementsAre(ResultFlag::kEmptyArm));
+  EXPECT_THAT(result->did.flags, ElementsAre(ResultFlag::kNotIdentified));
 
   // Control units observed only before the start: the post-period effects absorb the treatment.
   std::vector<PanelObservation> control_stops;
@@ -289,7 +289,7 @@ TEST(DiffInDiffTest, TwoWayFixedEffectsDegenerateDataIsFlagged) {
   result = TwoWayFixedEffectsDid(control_stops, 2);
   ASSERT_TRUE(result.ok());
   EXPECT_FALSE(result->did.effect.valid);
-  EXPECT_THAT(result->did.flags, ElementsAre(ResultFlag::kEmptyArm));
+  EXPECT_THAT(result->did.flags, ElementsAre(ResultFlag::kNotIdentified));
   EXPECT_TRUE(result->pre_trend.valid);  // the pre-periods still have both groups
 
   // Exactly additive data: residuals are 0, so is the standard error.
@@ -305,7 +305,7 @@ TEST(DiffInDiffTest, TwoWayFixedEffectsDegenerateDataIsFlagged) {
   ASSERT_TRUE(result.ok());
   EXPECT_TRUE(result->did.effect.valid);
   EXPECT_FALSE(result->pre_trend.valid);
-  EXPECT_THAT(result->pre_trend_flags, ElementsAre(ResultFlag::kSampleTooSmall));
+  EXPECT_THAT(result->pre_trend_flags, ElementsAre(ResultFlag::kNoPrePeriods));
 }
 
 TEST(DiffInDiffTest, TwoWayFixedEffectsRejectsMalformedInput) {
