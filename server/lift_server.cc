@@ -20,9 +20,25 @@
 #include "server/store/connection_pool.h"
 #include "server/store/migrations.h"
 // --- experiments & assignment includes ---
+#include "server/experiments/config_watcher.h"
+#include "server/experiments/experiment_service.h"
+#include "server/experiments/experiment_store.h"
+#include "server/grpc/assignment_service.h"
+#include "server/grpc/blocking_executor.h"
+#include "server/grpc/experiment_service.h"
 // --- end experiments & assignment includes ---
 // --- ingest includes ---
+#include "server/grpc/event_service.h"
+#include "server/ingest/exposure_sink_adapter.h"
+#include "server/ingest/ingest_service.h"
 // --- end ingest includes ---
+// --- metrics & readouts includes ---
+#include "server/grpc/metric_service.h"
+#include "server/grpc/readout_service.h"
+#include "server/metrics/metric_service.h"
+#include "server/metrics/metric_store.h"
+#include "server/readout/readout_service.h"
+// --- end metrics & readouts includes ---
 #include "stats/status_macros.h"
 
 #ifndef LIFT_VERSION
@@ -96,9 +112,28 @@ struct LiftServer::State {
   std::unique_ptr<store::ConnectionPool> pool;
   std::unique_ptr<SystemServiceImpl> system_service;
   // --- experiments & assignment state ---
+  // Configuration RPCs block on PostgreSQL: they run on these threads, never on gRPC's.
+  std::unique_ptr<BlockingExecutor> config_executor;
+  std::unique_ptr<experiments::ExperimentStore> experiment_store;
+  std::unique_ptr<experiments::ExperimentService> experiment_domain;
+  std::unique_ptr<experiments::ConfigWatcher> config_watcher;
+  std::unique_ptr<ExperimentServiceImpl> experiment_service;
+  // Ingest replaces its no-op exposure sink: assignment_service->SetExposureSink(...).
+  std::unique_ptr<AssignmentServiceImpl> assignment_service;
   // --- end experiments & assignment state ---
   // --- ingest state ---
+  std::unique_ptr<ingest::IngestService> ingest;
+  std::unique_ptr<EventServiceImpl> event_service;
   // --- end ingest state ---
+  // --- metrics & readouts state ---
+  // Readouts run for seconds: their own executor, so they never delay configuration RPCs.
+  std::unique_ptr<BlockingExecutor> readout_executor;
+  std::unique_ptr<metrics::MetricStore> metric_store;
+  std::unique_ptr<metrics::MetricService> metric_domain;
+  std::unique_ptr<readout::ReadoutService> readout_domain;
+  std::unique_ptr<MetricServiceImpl> metric_service;
+  std::unique_ptr<ReadoutServiceImpl> readout_service;
+  // --- end metrics & readouts state ---
   std::unique_ptr<grpc::Server> grpc_server;
   bool shut_down = false;
 };
@@ -134,9 +169,40 @@ absl::StatusOr<std::unique_ptr<LiftServer>> LiftServer::Start(const ServerOption
   state->system_service = std::make_unique<SystemServiceImpl>(
       ServerIdentity{LIFT_VERSION, NowMicros(), mode, state->schema_version});
   // --- experiments & assignment start ---
+  state->config_executor = std::make_unique<BlockingExecutor>(/*threads=*/4, /*max_queued=*/1000);
+  state->experiment_store = std::make_unique<experiments::ExperimentStore>(state->pool.get());
+  state->experiment_domain =
+      std::make_unique<experiments::ExperimentService>(state->experiment_store.get());
+  {
+    experiments::ConfigWatcherOptions watcher_options;
+    watcher_options.connection_string = state->connection_string;
+    LIFT_ASSIGN_OR_RETURN(state->config_watcher,
+                          experiments::ConfigWatcher::Start(std::move(watcher_options)));
+  }
+  state->experiment_service = std::make_unique<ExperimentServiceImpl>(
+      state->experiment_domain.get(), state->config_executor.get());
+  state->assignment_service = std::make_unique<AssignmentServiceImpl>(
+      [watcher = state->config_watcher.get()] { return watcher->snapshot(); });
   // --- end experiments & assignment start ---
   // --- ingest start ---
+  state->ingest = std::make_unique<ingest::IngestService>(
+      state->connection_string,
+      [watcher = state->config_watcher.get()] { return watcher->snapshot(); });
+  state->event_service = std::make_unique<EventServiceImpl>(state->ingest.get());
+  state->assignment_service->SetExposureSink(
+      std::make_shared<ingest::IngestExposureSink>(state->ingest.get()));
   // --- end ingest start ---
+  // --- metrics & readouts start ---
+  state->readout_executor = std::make_unique<BlockingExecutor>(/*threads=*/2, /*max_queued=*/100);
+  state->metric_store = std::make_unique<metrics::MetricStore>(state->pool.get());
+  state->metric_domain = std::make_unique<metrics::MetricService>(state->metric_store.get());
+  state->readout_domain = std::make_unique<readout::ReadoutService>(
+      state->pool.get(), state->experiment_store.get(), state->metric_store.get());
+  state->metric_service = std::make_unique<MetricServiceImpl>(state->metric_domain.get(),
+                                                              state->config_executor.get());
+  state->readout_service = std::make_unique<ReadoutServiceImpl>(state->readout_domain.get(),
+                                                                state->readout_executor.get());
+  // --- end metrics & readouts start ---
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -147,9 +213,16 @@ absl::StatusOr<std::unique_ptr<LiftServer>> LiftServer::Start(const ServerOption
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   builder.RegisterService(state->system_service.get());
   // --- experiments & assignment register ---
+  builder.RegisterService(state->experiment_service.get());
+  builder.RegisterService(state->assignment_service.get());
   // --- end experiments & assignment register ---
   // --- ingest register ---
+  builder.RegisterService(state->event_service.get());
   // --- end ingest register ---
+  // --- metrics & readouts register ---
+  builder.RegisterService(state->metric_service.get());
+  builder.RegisterService(state->readout_service.get());
+  // --- end metrics & readouts register ---
   state->grpc_server = builder.BuildAndStart();
   if (state->grpc_server == nullptr || (bound_port == 0 && options.listen.rfind("unix:", 0) != 0)) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -174,9 +247,16 @@ void LiftServer::Shutdown() {
     state_->grpc_server->Wait();
   }
   // --- experiments & assignment shutdown ---
+  if (state_->config_executor != nullptr) state_->config_executor->Shutdown();
+  if (state_->config_watcher != nullptr) state_->config_watcher->Stop();
   // --- end experiments & assignment shutdown ---
   // --- ingest shutdown ---
+  // After the gRPC server: in-flight calls were acknowledged by the writers; commit what is left.
+  if (state_->ingest != nullptr) state_->ingest->Shutdown();
   // --- end ingest shutdown ---
+  // --- metrics & readouts shutdown ---
+  if (state_->readout_executor != nullptr) state_->readout_executor->Shutdown();
+  // --- end metrics & readouts shutdown ---
   state_->embedded.reset();  // stops the embedded PostgreSQL, if we own one
 }
 

@@ -13,7 +13,9 @@ absl::Status FromGrpcStatus(const grpc::Status& status) {
 Client::Client(ClientOptions options)
     : options_(std::move(options)),
       channel_(grpc::CreateChannel(options_.server, grpc::InsecureChannelCredentials())),
-      system_(lift::v1::SystemService::NewStub(channel_)) {}
+      system_(lift::v1::SystemService::NewStub(channel_)),
+      experiments_(lift::v1::ExperimentService::NewStub(channel_)),
+      assignment_(lift::v1::AssignmentService::NewStub(channel_)) {}
 
 void Client::Prepare(grpc::ClientContext& context) const {
   context.set_deadline(std::chrono::system_clock::now() + options_.timeout);
@@ -66,6 +68,129 @@ absl::Status Client::CheckHealth() {
     return absl::UnavailableError("the server reports NOT_SERVING");
   }
   return absl::OkStatus();
+}
+
+template <typename Stub, typename Request, typename Response>
+absl::StatusOr<Response> Client::Call(
+    Stub* stub, grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
+    const Request& request) {
+  grpc::ClientContext context;
+  Prepare(context);
+  Response response;
+  grpc::Status status = (stub->*method)(&context, request, &response);
+  if (!status.ok()) return FromGrpcStatus(status);
+  return response;
+}
+
+absl::StatusOr<lift::v1::Experiment> Client::CreateExperiment(const lift::v1::Experiment& experiment) {
+  lift::v1::CreateExperimentRequest request;
+  *request.mutable_experiment() = experiment;
+  return Call(experiments_.get(), &lift::v1::ExperimentService::Stub::CreateExperiment, request);
+}
+
+absl::StatusOr<lift::v1::UpdateExperimentResponse> Client::UpdateExperiment(
+    const lift::v1::UpdateExperimentRequest& request) {
+  return Call(experiments_.get(), &lift::v1::ExperimentService::Stub::UpdateExperiment, request);
+}
+
+absl::StatusOr<lift::v1::Experiment> Client::GetExperiment(const std::string& key) {
+  lift::v1::GetExperimentRequest request;
+  request.set_key(key);
+  return Call(experiments_.get(), &lift::v1::ExperimentService::Stub::GetExperiment, request);
+}
+
+absl::StatusOr<lift::v1::ListExperimentsResponse> Client::ListExperiments(
+    const lift::v1::ListExperimentsRequest& request) {
+  return Call(experiments_.get(), &lift::v1::ExperimentService::Stub::ListExperiments, request);
+}
+
+absl::StatusOr<lift::v1::Experiment> Client::StartExperiment(const std::string& key,
+                                                             int64_t expected_version) {
+  lift::v1::StartExperimentRequest request;
+  request.set_key(key);
+  request.set_expected_version(expected_version);
+  return Call(experiments_.get(), &lift::v1::ExperimentService::Stub::StartExperiment, request);
+}
+
+absl::StatusOr<lift::v1::Experiment> Client::StopExperiment(const std::string& key,
+                                                            const std::string& winning_variant,
+                                                            int64_t expected_version) {
+  lift::v1::StopExperimentRequest request;
+  request.set_key(key);
+  request.set_winning_variant(winning_variant);
+  request.set_expected_version(expected_version);
+  return Call(experiments_.get(), &lift::v1::ExperimentService::Stub::StopExperiment, request);
+}
+
+absl::StatusOr<lift::v1::Experiment> Client::ArchiveExperiment(const std::string& key,
+                                                               int64_t expected_version) {
+  lift::v1::ArchiveExperimentRequest request;
+  request.set_key(key);
+  request.set_expected_version(expected_version);
+  return Call(experiments_.get(), &lift::v1::ExperimentService::Stub::ArchiveExperiment, request);
+}
+
+absl::StatusOr<lift::v1::Override> Client::SetOverride(const std::string& experiment_key,
+                                                       const std::string& unit_id,
+                                                       const std::string& variant_key) {
+  lift::v1::SetOverrideRequest request;
+  request.set_experiment_key(experiment_key);
+  request.set_unit_id(unit_id);
+  request.set_variant_key(variant_key);
+  return Call(experiments_.get(), &lift::v1::ExperimentService::Stub::SetOverride, request);
+}
+
+absl::Status Client::ClearOverride(const std::string& experiment_key, const std::string& unit_id) {
+  lift::v1::ClearOverrideRequest request;
+  request.set_experiment_key(experiment_key);
+  request.set_unit_id(unit_id);
+  return Call(experiments_.get(), &lift::v1::ExperimentService::Stub::ClearOverride, request)
+      .status();
+}
+
+absl::StatusOr<lift::v1::ListOverridesResponse> Client::ListOverrides(
+    const std::string& experiment_key) {
+  lift::v1::ListOverridesRequest request;
+  request.set_experiment_key(experiment_key);
+  return Call(experiments_.get(), &lift::v1::ExperimentService::Stub::ListOverrides, request);
+}
+
+absl::StatusOr<lift::v1::Layer> Client::CreateLayer(const lift::v1::Layer& layer) {
+  lift::v1::CreateLayerRequest request;
+  *request.mutable_layer() = layer;
+  return Call(experiments_.get(), &lift::v1::ExperimentService::Stub::CreateLayer, request);
+}
+
+absl::StatusOr<lift::v1::ListLayersResponse> Client::ListLayers() {
+  return Call(experiments_.get(), &lift::v1::ExperimentService::Stub::ListLayers,
+              lift::v1::ListLayersRequest());
+}
+
+absl::StatusOr<lift::v1::Holdout> Client::CreateHoldout(const lift::v1::Holdout& holdout) {
+  lift::v1::CreateHoldoutRequest request;
+  *request.mutable_holdout() = holdout;
+  return Call(experiments_.get(), &lift::v1::ExperimentService::Stub::CreateHoldout, request);
+}
+
+absl::StatusOr<lift::v1::ListHoldoutsResponse> Client::ListHoldouts() {
+  return Call(experiments_.get(), &lift::v1::ExperimentService::Stub::ListHoldouts,
+              lift::v1::ListHoldoutsRequest());
+}
+
+absl::Status Client::DeleteHoldout(const std::string& key) {
+  lift::v1::DeleteHoldoutRequest request;
+  request.set_key(key);
+  return Call(experiments_.get(), &lift::v1::ExperimentService::Stub::DeleteHoldout, request)
+      .status();
+}
+
+absl::StatusOr<lift::v1::AssignResponse> Client::Assign(const lift::v1::AssignRequest& request) {
+  return Call(assignment_.get(), &lift::v1::AssignmentService::Stub::Assign, request);
+}
+
+absl::StatusOr<lift::v1::AssignBatchResponse> Client::AssignBatch(
+    const lift::v1::AssignBatchRequest& request) {
+  return Call(assignment_.get(), &lift::v1::AssignmentService::Stub::AssignBatch, request);
 }
 
 }  // namespace lift::client

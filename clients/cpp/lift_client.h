@@ -11,6 +11,8 @@
 #include <grpcpp/channel.h>
 
 #include "absl/status/statusor.h"
+#include "lift/v1/assignment.grpc.pb.h"
+#include "lift/v1/experiments.grpc.pb.h"
 #include "lift/v1/system.grpc.pb.h"
 
 namespace lift::client {
@@ -31,6 +33,36 @@ class Client {
   // Unavailable otherwise.
   absl::Status CheckHealth();
 
+  // ExperimentService (experiments.proto): each returns the server's response, or its status.
+  absl::StatusOr<lift::v1::Experiment> CreateExperiment(const lift::v1::Experiment& experiment);
+  absl::StatusOr<lift::v1::UpdateExperimentResponse> UpdateExperiment(
+      const lift::v1::UpdateExperimentRequest& request);
+  absl::StatusOr<lift::v1::Experiment> GetExperiment(const std::string& key);
+  absl::StatusOr<lift::v1::ListExperimentsResponse> ListExperiments(
+      const lift::v1::ListExperimentsRequest& request);
+  absl::StatusOr<lift::v1::Experiment> StartExperiment(const std::string& key,
+                                                       int64_t expected_version = 0);
+  absl::StatusOr<lift::v1::Experiment> StopExperiment(const std::string& key,
+                                                      const std::string& winning_variant,
+                                                      int64_t expected_version = 0);
+  absl::StatusOr<lift::v1::Experiment> ArchiveExperiment(const std::string& key,
+                                                         int64_t expected_version = 0);
+  absl::StatusOr<lift::v1::Override> SetOverride(const std::string& experiment_key,
+                                                 const std::string& unit_id,
+                                                 const std::string& variant_key);
+  absl::Status ClearOverride(const std::string& experiment_key, const std::string& unit_id);
+  absl::StatusOr<lift::v1::ListOverridesResponse> ListOverrides(const std::string& experiment_key);
+  absl::StatusOr<lift::v1::Layer> CreateLayer(const lift::v1::Layer& layer);
+  absl::StatusOr<lift::v1::ListLayersResponse> ListLayers();
+  absl::StatusOr<lift::v1::Holdout> CreateHoldout(const lift::v1::Holdout& holdout);
+  absl::StatusOr<lift::v1::ListHoldoutsResponse> ListHoldouts();
+  absl::Status DeleteHoldout(const std::string& key);
+
+  // AssignmentService (assignment.proto).
+  absl::StatusOr<lift::v1::AssignResponse> Assign(const lift::v1::AssignRequest& request);
+  absl::StatusOr<lift::v1::AssignBatchResponse> AssignBatch(
+      const lift::v1::AssignBatchRequest& request);
+
   const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
   const ClientOptions& options() const { return options_; }
 
@@ -39,7 +71,16 @@ class Client {
 
   ClientOptions options_;
   std::shared_ptr<grpc::Channel> channel_;
+  // Calls a unary method of `stub` with this client's deadline.
+  template <typename Stub, typename Request, typename Response>
+  absl::StatusOr<Response> Call(Stub* stub,
+                                grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&,
+                                                             Response*),
+                                const Request& request);
+
   std::unique_ptr<lift::v1::SystemService::Stub> system_;
+  std::unique_ptr<lift::v1::ExperimentService::Stub> experiments_;
+  std::unique_ptr<lift::v1::AssignmentService::Stub> assignment_;
 };
 
 // absl::Status from a grpc::Status (same code and message).

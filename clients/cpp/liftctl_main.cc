@@ -1,20 +1,13 @@
-// liftctl: the Lift command line. Talks to liftd (--server, or LIFT_SERVER); `analyze` works on
-// local files without a server. Exit codes: 0 success, 1 the operation failed, 2 bad usage.
+// liftctl: the Lift command line. Talks to liftd (--server, or LIFT_SERVER). Subcommand groups live
+// in commands/*.cc (see commands/command.h); this file only registers them and runs the one chosen.
+// Exit codes: 0 success, 1 the operation failed, 2 bad usage.
 #include <iostream>
 #include <string>
 
 #include "CLI/CLI.hpp"
+#include "clients/cpp/analyze/analyze_command.h"
+#include "clients/cpp/commands/command.h"
 #include "clients/cpp/lift_client.h"
-
-namespace {
-
-int Fail(const absl::Status& status) {
-  std::cerr << "liftctl: error: " << status.message() << " (" << absl::StatusCodeToString(status.code())
-            << ")" << std::endl;
-  return 1;
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"liftctl: command line for Lift, the experimentation service"};
@@ -27,26 +20,22 @@ int main(int argc, char** argv) {
   app.add_option("--timeout-ms", timeout_ms, "Deadline of each call in milliseconds")
       ->capture_default_str();
 
-  auto* ping = app.add_subcommand("ping", "Round trip to liftd and print the latency");
-  auto* health = app.add_subcommand("health", "Check liftd's standard gRPC health service");
-  auto* info = app.add_subcommand("server-info", "Print liftd's version, database and schema");
+  lift::cli::Action action;
+  lift::cli::AddSystemCommands(app, &action);
+  lift::cli::AddExperimentCommands(app, &action);
+  lift::cli::AddConfigCommands(app, &action);
+  lift::cli::AddAssignCommand(app, &action);
+  lift::cli::AddIngestCommands(app, &action);
+  lift::cli::AddMetricCommands(app, &action);
+  lift::cli::AddReadoutCommand(app, &action);
+  auto analyze = lift::analyze::AddAnalyzeCommand(app);  // local files, no server
   CLI11_PARSE(app, argc, argv);
+  if (analyze->Selected()) return analyze->Run(std::cout, std::cerr);
+  if (!action) {
+    std::cerr << app.help() << std::endl;
+    return 2;
+  }
   options.timeout = std::chrono::milliseconds(timeout_ms);
   lift::client::Client client(options);
-
-  if (*ping) {
-    auto latency = client.Ping();
-    if (!latency.ok()) return Fail(latency.status());
-    std::cout << "pong from " << options.server << " in " << latency->count() << " us" << std::endl;
-  } else if (*health) {
-    if (auto status = client.CheckHealth(); !status.ok()) return Fail(status);
-    std::cout << "SERVING" << std::endl;
-  } else if (*info) {
-    auto response = client.GetServerInfo();
-    if (!response.ok()) return Fail(response.status());
-    std::cout << "version:        " << response->version() << "\n"
-              << "database:       " << response->database_mode() << "\n"
-              << "schema version: " << response->schema_version() << std::endl;
-  }
-  return 0;
+  return action(client);
 }

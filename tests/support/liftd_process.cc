@@ -90,7 +90,14 @@ absl::StatusOr<std::unique_ptr<LiftdProcess>> LiftdProcess::Start(
   if (!pid.ok()) return pid.status();
   process->pid_ = *pid;
 
-  auto channel = grpc::CreateChannel(process->address_, grpc::InsecureChannelCredentials());
+  // Short reconnect back-off: while liftd is still starting (initdb, migrations) the channel's
+  // default back-off would otherwise grow to seconds and delay every test.
+  grpc::ChannelArguments channel_args;
+  channel_args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 50);
+  channel_args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 50);
+  channel_args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 100);
+  auto channel = grpc::CreateCustomChannel(process->address_, grpc::InsecureChannelCredentials(),
+                                           channel_args);
   auto stub = lift::v1::SystemService::NewStub(channel);
   const auto deadline = std::chrono::steady_clock::now() + ready_timeout;
   while (std::chrono::steady_clock::now() < deadline) {
@@ -137,6 +144,21 @@ std::optional<int> LiftdProcess::StopWith(int signal, std::chrono::seconds timeo
 }
 
 std::string LiftdProcess::Output() const { return ReadFile(output_path_); }
+
+CommandResult RunLiftctl(const std::string& server, const std::vector<std::string>& args) {
+  TempDir dir;
+  const fs::path output = dir.path() / "liftctl.log";
+  embedded_pg::ProcessOptions options;
+  options.argv = {LIFTCTL_BINARY, "--server", server};
+  options.argv.insert(options.argv.end(), args.begin(), args.end());
+  options.output_path = output.string();
+  options.new_process_group = false;
+  CommandResult result;
+  absl::StatusOr<int> code = embedded_pg::RunToCompletion(options);
+  result.code = code.ok() ? *code : -1;
+  result.output = ReadFile(output);
+  return result;
+}
 
 LiftdProcess::~LiftdProcess() {
   if (pid_ > 0) {

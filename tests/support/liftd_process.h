@@ -64,6 +64,14 @@ class LiftdProcess {
   std::unique_ptr<TempDir> output_dir_;
 };
 
+// Runs the real liftctl binary with `--server server args...` to completion; its exit code and
+// everything it printed (stdout and stderr).
+struct CommandResult {
+  int code = -1;
+  std::string output;
+};
+CommandResult RunLiftctl(const std::string& server, const std::vector<std::string>& args);
+
 }  // namespace lift::testing
 
 #endif  // LIFT_TESTS_SUPPORT_LIFTD_PROCESS_H_

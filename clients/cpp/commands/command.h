@@ -1,0 +1,42 @@
+// liftctl's subcommands. Each Add*Commands function registers a group of subcommands on the CLI11
+// app; when the user selects one, its parse callback stores in *action what to run, and main()
+// runs that action with a Client for --server once parsing is done. One file per group
+// (commands/<group>.cc), so new groups (e.g. `analyze`) do not touch the others.
+//
+// Actions print results to stdout, errors to stderr ("liftctl: error: ..."), and return the exit
+// code: 0 success, 1 the operation failed, 2 bad usage.
+#ifndef LIFT_CLIENTS_CPP_COMMANDS_COMMAND_H_
+#define LIFT_CLIENTS_CPP_COMMANDS_COMMAND_H_
+
+#include <functional>
+
+#include "CLI/CLI.hpp"
+#include "absl/status/status.h"
+#include "clients/cpp/lift_client.h"
+
+namespace lift::cli {
+
+using Action = std::function<int(lift::client::Client& client)>;
+
+// ping, health, server-info.
+void AddSystemCommands(CLI::App& app, Action* action);
+// experiments apply|list|get|start|stop|archive.
+void AddExperimentCommands(CLI::App& app, Action* action);
+// overrides set|clear|list, layers create|list, holdouts create|list|delete.
+void AddConfigCommands(CLI::App& app, Action* action);
+// assign KEY --unit ID [--attr k=v ...] [--json].
+void AddAssignCommand(CLI::App& app, Action* action);
+
+// metrics apply|list|get|versions.
+void AddMetricCommands(CLI::App& app, Action* action);
+// readout KEY [--phase N] [--alpha A] [--fixed-horizon] [--format table|json|md].
+void AddReadoutCommand(CLI::App& app, Action* action);
+// ingest exposures|events --csv FILE [--batch N] [--dry-run].
+void AddIngestCommands(CLI::App& app, Action* action);
+
+// Prints "liftctl: error: MESSAGE (CODE)" to stderr; returns 1.
+int Fail(const absl::Status& status);
+
+}  // namespace lift::cli
+
+#endif  // LIFT_CLIENTS_CPP_COMMANDS_COMMAND_H_

@@ -1,0 +1,88 @@
+// Aggregation: ONE set-based SQL statement per readout that turns first exposures and metric
+// events into the per-(variant, metric) additive sufficient statistics stats/ takes.
+//
+// Population: first_exposures of (experiment, phase) with first_ts < analysis end, units seen in
+// more than one variant excluded (and counted). Each unit's events are joined once (one index /
+// partition-pruned scan of metric_events for every metric of the readout: event names and ts
+// bounds are constants of the query) and aggregated per unit and metric:
+//   y  numerator in the post window [first_ts + start, first_ts + start + duration), cut at the
+//      analysis end (duration 0: up to the analysis end);
+//   d  denominator in the post window (ratio metrics; else 0);
+//   x  numerator in the pre-period [first_ts - cuped_days, first_ts) (CUPED; 0 when disabled);
+//   e  denominator in the pre-period (ratio metrics with CUPED);
+// with the metric's aggregation (sum / count / max / any; no events = 0) over events matching its
+// event name and property filters (compiled to parameterised SQL). Capping: y and x are replaced
+// by LEAST(value, cap), with cap the absolute value, or the percentile_cont(q) of the uncapped
+// per-unit y over the whole analysis population (all variants), computed in the same statement.
+// Units exposed so recently that their window has not started count with value 0 (same in every
+// arm, so it dilutes but does not bias the comparison).
+//
+// Plan notes: `units` is MATERIALIZED (read first_exposures once); the per-unit CTE is NOT
+// MATERIALIZED unless a percentile cap needs a second pass over it, in which case it is
+// MATERIALIZED deliberately (it is referenced twice and must not be recomputed). Timestamps are
+// bound as timestamptz constants so PostgreSQL prunes metric_events' daily partitions at plan time.
+// Aggregate runs the statement with jit = off, enable_nestloop = off and work_mem = 256MB (SET
+// LOCAL): one hash join of the units with the pruned partitions' events is the right plan for a
+// readout, and it stays right when fresh partitions have no statistics yet (aggregation.cc has the
+// measurements).
+//
+// Thread safety: BuildAggregationQuery is pure; Aggregate borrows one pooled connection.
+#ifndef LIFT_SERVER_READOUT_AGGREGATION_H_
+#define LIFT_SERVER_READOUT_AGGREGATION_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "server/metrics/metric.h"
+#include "server/store/connection_pool.h"
+
+namespace lift::readout {
+
+struct AggregationRequest {
+  std::string experiment_key;
+  int phase = 0;
+  int64_t phase_start_micros = 0;   // lower bound of first exposures (Unix epoch µs)
+  int64_t analysis_end_micros = 0;  // events and exposures at or after it are ignored
+  std::vector<metrics::MetricDefinition> metrics;
+};
+
+// Sums over the units of one variant for one metric (y, d, x, e as in the file comment).
+struct MetricMoments {
+  int64_t n = 0;
+  double sum_y = 0, sum_y2 = 0, sum_x = 0, sum_x2 = 0, sum_xy = 0;
+  double sum_d = 0, sum_d2 = 0, sum_yd = 0;
+  double sum_e = 0, sum_e2 = 0, sum_xe = 0;
+  double sum_ye = 0, sum_dx = 0, sum_de = 0;
+  int64_t units_missing_pre_period = 0;  // units without a numerator/denominator pre-period event
+  double cap = 0;                        // the cap applied (+inf: none)
+};
+
+struct AggregationResult {
+  std::map<std::string, int64_t> units;  // analysis population per variant key
+  int64_t multiple_exposure_units = 0;   // excluded units (seen in several variants)
+  // [metric index in the request][variant key]
+  std::vector<std::map<std::string, MetricMoments>> moments;
+};
+
+struct AggregationQuery {
+  std::string sql;
+  std::vector<std::string> params;  // $1.. as text, cast in the SQL
+};
+
+// The statement and its parameters (for Aggregate, tests and EXPLAIN). Precondition: every
+// metric passed ValidateMetric.
+AggregationQuery BuildAggregationQuery(const AggregationRequest& request);
+
+// Runs the statement in a READ ONLY transaction. Unavailable / Internal as the pool maps them.
+absl::StatusOr<AggregationResult> Aggregate(store::ConnectionPool& pool,
+                                            const AggregationRequest& request);
+
+// "YYYY-MM-DD HH:MM:SS.ffffff+00" for a Unix epoch microsecond instant (a timestamptz literal).
+std::string TimestampLiteral(int64_t micros);
+
+}  // namespace lift::readout
+
+#endif  // LIFT_SERVER_READOUT_AGGREGATION_H_

@@ -1,0 +1,64 @@
+// ReadoutService: the readout of one experiment phase (proto/lift/v1/readouts.proto), independent
+// of gRPC. The Readout message is the domain result here: it is a plain data tree the weekly review
+// and the CLI consume as is, so the service fills it directly instead of a mirror struct.
+//
+// Steps: load the experiment (phase, weights, metrics by role) and the LATEST version of each
+// metric definition (recorded in the result); run the aggregation statement (aggregation.h, one
+// query for all metrics); for each metric run stats::AnalyzeAb (plain / CUPED / ratio,
+// sequential unless fixed_horizon, Bayesian, guardrail non-inferiority at the experiment's
+// margin); Holm-adjust the p-values of success metrics × treatment variants as one family
+// (secondary and guardrail metrics are not corrected: Spotify's risk-aware rule); SRM from the
+// first-exposure counts against the phase's weights; power of the primary (first success) metric
+// from its MDE, the control's baseline and variance, and the traffic so far (stats/power.h, 80 %
+// power, two-sided alpha); then the decision (DESIGN.md "Decision"):
+//   INVALID       SRM flagged, or more than kMaxMultipleExposureShare of the exposed units were seen
+//                 in several variants (assignment or logging is broken);
+//   DONT_SHIP     a guardrail is significantly harmed in some variant, or a success metric is
+//                 significantly worse (adjusted p <= alpha, harmful direction);
+//   SHIP          some variant improved a success metric significantly (adjusted p <= alpha) and
+//                 every guardrail passed non-inferiority for that variant;
+//   KEEP_RUNNING  otherwise, with what is missing and the days to reach power.
+// "Significant" uses the primary estimate (CUPED when adjusted) and the p-value fed into the
+// correction (always-valid unless fixed_horizon).
+//
+// Errors: InvalidArgument (request fields), NotFound (experiment, phase or metric), 
+// FailedPrecondition (no phase yet, no metrics), Unavailable (database down).
+//
+// Thread safety: thread-safe (the stores are).
+#ifndef LIFT_SERVER_READOUT_READOUT_SERVICE_H_
+#define LIFT_SERVER_READOUT_READOUT_SERVICE_H_
+
+#include <cstdint>
+#include <functional>
+
+#include "absl/status/statusor.h"
+#include "lift/v1/readouts.pb.h"
+#include "server/experiments/experiment_store.h"
+#include "server/metrics/metric_store.h"
+#include "server/store/connection_pool.h"
+
+namespace lift::readout {
+
+// Share of excluded multiple-exposure units above which the readout is INVALID.
+inline constexpr double kMaxMultipleExposureShare = 0.05;
+// Power the primary metric's MDE is planned for.
+inline constexpr double kPlannedPower = 0.8;
+
+class ReadoutService {
+ public:
+  // All must outlive the service. `now_micros` returns the current time (tests fix it).
+  ReadoutService(store::ConnectionPool* pool, experiments::ExperimentStore* experiments,
+                 metrics::MetricStore* metrics, std::function<int64_t()> now_micros = nullptr);
+
+  absl::StatusOr<v1::Readout> GetReadout(const v1::GetReadoutRequest& request);
+
+ private:
+  store::ConnectionPool* pool_;
+  experiments::ExperimentStore* experiments_;
+  metrics::MetricStore* metrics_;
+  std::function<int64_t()> now_micros_;
+};
+
+}  // namespace lift::readout
+
+#endif  // LIFT_SERVER_READOUT_READOUT_SERVICE_H_

@@ -1,0 +1,283 @@
+// Ingest against a real PostgreSQL: group commit, idempotent retries, duplicates within and across
+// batches, row-level rejections, first-exposure accounting, back-pressure and database outages.
+#include "server/ingest/ingest_service.h"
+
+#include <chrono>
+#include <future>
+#include <thread>
+
+#include <pqxx/pqxx>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "server/embedded_pg/embedded_postgres.h"
+#include "server/store/migrations.h"
+#include "tests/support/liftd_process.h"
+#include "tests/support/test_cluster.h"
+
+namespace lift::ingest {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::Field;
+using ::testing::HasSubstr;
+using testing::TestDatabase;
+
+constexpr int64_t kDay = 86400LL * 1000000;
+// 2026-11-02T10:00:00Z, a fixed time in the past.
+constexpr int64_t kBase = 1793613600LL * 1000000;
+
+std::shared_ptr<const assignment::Snapshot> TwoArmSnapshot() {
+  assignment::ExperimentConfig experiment;
+  experiment.key = "checkout";
+  experiment.status = assignment::ExperimentStatus::kRunning;
+  experiment.variants = {{"control", 0.5, ""}, {"treatment", 0.5, ""}};
+  experiment.phase = 2;
+  auto snapshot = assignment::Snapshot::Build({experiment});
+  EXPECT_TRUE(snapshot.ok()) << snapshot.status();
+  return *snapshot;
+}
+
+struct Outcome {
+  absl::Status status;
+  LogResult result;
+};
+
+// Runs one call and waits for its acknowledgement.
+template <typename Request, typename Method>
+Outcome Call(IngestService& service, Method method, const Request& request) {
+  std::promise<Outcome> promise;
+  (service.*method)(request, [&](const absl::Status& status, LogResult result) {
+    promise.set_value(Outcome{status, std::move(result)});
+  });
+  return promise.get_future().get();
+}
+
+Outcome LogEvents(IngestService& service, const lift::v1::LogEventsRequest& request) {
+  return Call(service, &IngestService::LogEvents, request);
+}
+Outcome LogExposures(IngestService& service, const lift::v1::LogExposuresRequest& request) {
+  return Call(service, &IngestService::LogExposures, request);
+}
+
+void AddEvent(lift::v1::LogEventsRequest& request, const std::string& id, const std::string& unit,
+              double value, int64_t ts = kBase) {
+  auto* event = request.add_events();
+  event->set_event_id(id);
+  event->set_unit_id(unit);
+  event->set_event("purchase");
+  event->set_value(value);
+  event->set_timestamp_micros(ts);
+}
+
+void AddExposure(lift::v1::LogExposuresRequest& request, const std::string& id,
+                 const std::string& unit, const std::string& variant, int64_t ts) {
+  auto* exposure = request.add_exposures();
+  exposure->set_event_id(id);
+  exposure->set_unit_id(unit);
+  exposure->set_experiment("checkout");
+  exposure->set_variant(variant);
+  exposure->set_timestamp_micros(ts);
+  (*exposure->mutable_attributes())["country"] = "DE";
+}
+
+int64_t Count(const std::string& cs, const std::string& sql) {
+  pqxx::connection conn(cs);
+  pqxx::nontransaction tx(conn);
+  return tx.exec1(sql)[0].as<int64_t>();
+}
+
+class IngestTest : public ::testing::Test {
+ protected:
+  IngestTest() : service_(db_.connection_string(), [] { return TwoArmSnapshot(); }) {}
+  TestDatabase db_;
+  IngestService service_;
+};
+
+TEST_F(IngestTest, StoresEventsAndRetriesAreIdempotent) {
+  lift::v1::LogEventsRequest request;
+  AddEvent(request, "e1", "u1", 9.5);
+  AddEvent(request, "e2", "u1", 1.0);
+  AddEvent(request, "e3", "u2", 3.0, kBase - 40 * kDay);  // an older day: partition made on demand
+  Outcome first = LogEvents(service_, request);
+  ASSERT_TRUE(first.status.ok()) << first.status;
+  EXPECT_EQ(first.result.counts.accepted, 3);
+  EXPECT_EQ(first.result.counts.duplicates, 0);
+  Outcome retry = LogEvents(service_, request);
+  ASSERT_TRUE(retry.status.ok()) << retry.status;
+  EXPECT_EQ(retry.result.counts.accepted, 0);
+  EXPECT_EQ(retry.result.counts.duplicates, 3);
+  EXPECT_EQ(Count(db_.connection_string(), "SELECT count(*) FROM metric_events"), 3);
+  EXPECT_EQ(Count(db_.connection_string(),
+                  "SELECT round(sum(value) * 10)::bigint FROM metric_events WHERE unit_id = 'u1'"),
+            105);
+  EXPECT_EQ(Count(db_.connection_string(),
+                  "SELECT count(*) FROM pg_inherits WHERE inhparent = 'metric_events'::regclass"),
+            2);
+}
+
+TEST_F(IngestTest, DuplicatesWithinOneBatchCountOnce) {
+  lift::v1::LogEventsRequest request;
+  AddEvent(request, "e1", "u1", 1.0);
+  AddEvent(request, "e1", "u1", 1.0);
+  AddEvent(request, "e1", "u2", 1.0);  // same id, other unit: a different event
+  Outcome outcome = LogEvents(service_, request);
+  ASSERT_TRUE(outcome.status.ok()) << outcome.status;
+  EXPECT_EQ(outcome.result.counts.accepted, 2);
+  EXPECT_EQ(outcome.result.counts.duplicates, 1);
+}
+
+TEST_F(IngestTest, MixedBatchKeepsValidRowsAndNamesEachRejection) {
+  lift::v1::LogEventsRequest request;
+  AddEvent(request, "ok1", "u1", 1.0);
+  AddEvent(request, "", "u1", 1.0);                                   // 1: no event id
+  AddEvent(request, "bad2", "u1", std::numeric_limits<double>::infinity());  // 2: not finite
+  AddEvent(request, "bad3", "u1", 1.0, 1793613600LL);                  // 3: seconds, not micros
+  AddEvent(request, "bad4", "u1", 1.0, kBase + 3650 * kDay);           // 4: far future
+  AddEvent(request, "ok5", "u2", 2.0);
+  request.mutable_events(5)->clear_value();  // value defaults to 1
+  Outcome outcome = LogEvents(service_, request);
+  ASSERT_TRUE(outcome.status.ok()) << outcome.status;
+  EXPECT_EQ(outcome.result.counts.accepted, 2);
+  ASSERT_EQ(outcome.result.rejections.size(), 4u);
+  EXPECT_THAT(outcome.result.rejections,
+              ElementsAre(Field(&RowRejection::field, "event_id"), Field(&RowRejection::field, "value"),
+                          Field(&RowRejection::field, "timestamp_micros"),
+                          Field(&RowRejection::field, "timestamp_micros")));
+  EXPECT_EQ(outcome.result.rejections[0].index, 1);
+  EXPECT_THAT(outcome.result.rejections[2].reason, HasSubstr("seconds or milliseconds"));
+  EXPECT_THAT(outcome.result.rejections[3].reason, HasSubstr("in the future"));
+  EXPECT_EQ(Count(db_.connection_string(),
+                  "SELECT count(*) FROM metric_events WHERE unit_id = 'u2' AND value = 1"),
+            1);
+}
+
+TEST_F(IngestTest, ExposuresAreValidatedAgainstTheConfiguration) {
+  lift::v1::LogExposuresRequest request;
+  AddExposure(request, "x1", "u1", "control", kBase);
+  AddExposure(request, "x2", "u1", "nope", kBase);
+  request.add_exposures()->CopyFrom(request.exposures(0));
+  request.mutable_exposures(2)->set_experiment("unknown_exp");
+  request.mutable_exposures(2)->set_event_id("x3");
+  Outcome outcome = LogExposures(service_, request);
+  ASSERT_TRUE(outcome.status.ok()) << outcome.status;
+  EXPECT_EQ(outcome.result.counts.accepted, 1);
+  ASSERT_EQ(outcome.result.rejections.size(), 2u);
+  EXPECT_EQ(outcome.result.rejections[0].field, "variant");
+  EXPECT_THAT(outcome.result.rejections[0].reason,
+              HasSubstr("'nope' is not a variant of experiment 'checkout'"));
+  EXPECT_EQ(outcome.result.rejections[1].field, "experiment");
+  EXPECT_THAT(outcome.result.rejections[1].reason, HasSubstr("'unknown_exp' does not exist"));
+  EXPECT_EQ(Count(db_.connection_string(), "SELECT count(*) FROM exposures WHERE phase = 2"), 1);
+}
+
+TEST_F(IngestTest, FirstExposureWinsAndUnitsSeenInTwoVariantsAreMarked) {
+  lift::v1::LogExposuresRequest later;
+  AddExposure(later, "a2", "alice", "treatment", kBase + 3600LL * 1000000);
+  AddExposure(later, "b1", "bob", "control", kBase);
+  AddExposure(later, "b2", "bob", "control", kBase + 60LL * 1000000);
+  ASSERT_TRUE(LogExposures(service_, later).status.ok());
+  lift::v1::LogExposuresRequest earlier;  // arrives later, happened earlier
+  AddExposure(earlier, "a1", "alice", "treatment", kBase);
+  AddExposure(earlier, "c1", "carol", "control", kBase);
+  AddExposure(earlier, "c2", "carol", "treatment", kBase + 1);
+  ASSERT_TRUE(LogExposures(service_, earlier).status.ok());
+  pqxx::connection conn(db_.connection_string());
+  pqxx::nontransaction tx(conn);
+  pqxx::result rows = tx.exec(
+      "SELECT unit_id, variant_key, (extract(epoch FROM first_ts) * 1000000)::bigint,"
+      " multiple_variants, attributes->>'country' FROM first_exposures ORDER BY unit_id");
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0][0].as<std::string>(), "alice");
+  EXPECT_EQ(rows[0][2].as<int64_t>(), kBase);  // the earlier exposure replaced the first one seen
+  EXPECT_FALSE(rows[0][3].as<bool>());
+  EXPECT_EQ(rows[1][0].as<std::string>(), "bob");
+  EXPECT_FALSE(rows[1][3].as<bool>());
+  EXPECT_EQ(rows[2][0].as<std::string>(), "carol");
+  EXPECT_EQ(rows[2][1].as<std::string>(), "control");
+  EXPECT_TRUE(rows[2][3].as<bool>());  // seen in two variants: excluded by readouts
+  EXPECT_EQ(rows[2][4].as<std::string>(), "DE");
+}
+
+TEST_F(IngestTest, ConcurrentCallersShareTransactions) {
+  constexpr int kCallers = 16;
+  constexpr int kRowsPerCall = 50;
+  std::vector<std::future<Outcome>> outcomes;
+  for (int c = 0; c < kCallers; ++c) {
+    outcomes.push_back(std::async(std::launch::async, [&, c] {
+      lift::v1::LogEventsRequest request;
+      for (int r = 0; r < kRowsPerCall; ++r) {
+        AddEvent(request, "c" + std::to_string(c) + "r" + std::to_string(r), "u" + std::to_string(r), 1.0);
+      }
+      return LogEvents(service_, request);
+    }));
+  }
+  int64_t accepted = 0;
+  for (auto& outcome : outcomes) {
+    Outcome result = outcome.get();
+    ASSERT_TRUE(result.status.ok()) << result.status;
+    accepted += result.result.counts.accepted;
+  }
+  EXPECT_EQ(accepted, kCallers * kRowsPerCall);
+  EXPECT_EQ(Count(db_.connection_string(), "SELECT count(*) FROM metric_events"), kCallers * kRowsPerCall);
+  const GroupCommitStats stats = service_.event_stats();
+  EXPECT_EQ(stats.rows_written, kCallers * kRowsPerCall);
+  EXPECT_LE(stats.flushes, kCallers);  // never more transactions than calls
+}
+
+TEST(IngestLimitsTest, FullQueueRefusesTheWholeBatchAndWritesNothing) {
+  TestDatabase db;
+  GroupCommitOptions options;
+  options.capacity_rows = 5;
+  IngestService service(db.connection_string(), [] { return TwoArmSnapshot(); }, options);
+  lift::v1::LogEventsRequest request;
+  for (int i = 0; i < 6; ++i) AddEvent(request, "e" + std::to_string(i), "u", 1.0);
+  Outcome outcome = LogEvents(service, request);
+  EXPECT_EQ(outcome.status.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(outcome.status.message(), HasSubstr("the ingest queue is full"));
+  EXPECT_THAT(outcome.status.message(), HasSubstr("retry"));
+  EXPECT_EQ(service.event_stats().rejected_submissions, 1);
+  service.Shutdown();
+  EXPECT_EQ(Count(db.connection_string(), "SELECT count(*) FROM metric_events"), 0);
+}
+
+TEST(IngestLimitsTest, OversizedMessageIsInvalidArgument) {
+  TestDatabase db;
+  IngestService service(db.connection_string(), [] { return TwoArmSnapshot(); });
+  lift::v1::LogEventsRequest request;
+  for (int i = 0; i <= kMaxRowsPerMessage; ++i) AddEvent(request, "e" + std::to_string(i), "u", 1.0);
+  Outcome outcome = LogEvents(service, request);
+  EXPECT_EQ(outcome.status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(outcome.status.message(), HasSubstr("at most 10000 rows"));
+}
+
+TEST(IngestOutageTest, DatabaseDownIsUnavailableAndIngestResumesByItself) {
+  testing::TempDir dir;
+  embedded_pg::EmbeddedPostgresOptions options;
+  options.data_dir = (dir.path() / "pg").string();
+  options.fsync = false;
+  auto postgres = embedded_pg::EmbeddedPostgres::Start(options);
+  ASSERT_TRUE(postgres.ok()) << postgres.status();
+  const std::string cs = (*postgres)->ConnectionString();
+  ASSERT_TRUE(store::Migrate(cs).ok());
+  IngestService service(cs, [] { return TwoArmSnapshot(); });
+  lift::v1::LogEventsRequest before;
+  AddEvent(before, "before", "u1", 1.0);
+  ASSERT_TRUE(LogEvents(service, before).status.ok());
+
+  ASSERT_TRUE((*postgres)->Stop().ok());
+  lift::v1::LogEventsRequest during;
+  AddEvent(during, "during", "u1", 1.0);
+  Outcome down = LogEvents(service, during);
+  EXPECT_EQ(down.status.code(), absl::StatusCode::kUnavailable) << down.status;
+  EXPECT_THAT(down.status.message(), HasSubstr("database is unavailable"));
+
+  ASSERT_TRUE((*postgres)->Restart().ok());
+  Outcome retried = LogEvents(service, during);  // the client's retry
+  ASSERT_TRUE(retried.status.ok()) << retried.status;
+  EXPECT_EQ(retried.result.counts.accepted, 1);
+  EXPECT_EQ(Count(cs, "SELECT count(*) FROM metric_events"), 2);
+}
+
+}  // namespace
+}  // namespace lift::ingest
