@@ -15,18 +15,6 @@ std::string ActorOf(const grpc::CallbackServerContext*) { return experiments::kA
 
 }  // namespace
 
-grpc::ServerUnaryReactor* ExperimentServiceImpl::Offload(grpc::CallbackServerContext* context,
-                                                         std::function<absl::Status()> work) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  const bool queued = executor_->Submit(
-      [reactor, work = std::move(work)] { reactor->Finish(ToGrpcStatus(work())); });
-  if (!queued) {
-    reactor->Finish(ToGrpcStatus(absl::ResourceExhaustedError(
-        "too many configuration requests are waiting for the database; retry shortly")));
-  }
-  return reactor;
-}
-
 grpc::ServerUnaryReactor* ExperimentServiceImpl::CreateExperiment(
     grpc::CallbackServerContext* context, const v1::CreateExperimentRequest* request,
     v1::Experiment* response) {

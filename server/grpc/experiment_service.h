@@ -16,6 +16,7 @@
 #include "lift/v1/experiments.grpc.pb.h"
 #include "server/experiments/experiment_service.h"
 #include "server/grpc/blocking_executor.h"
+#include "server/grpc/offload.h"
 
 namespace lift {
 
@@ -72,10 +73,11 @@ class ExperimentServiceImpl final : public lift::v1::ExperimentService::Callback
                                           v1::DeleteHoldoutResponse* response) override;
 
  private:
-  // Runs `work` on the executor and finishes the call with its status; RESOURCE_EXHAUSTED when the
-  // executor's queue is full.
+  // Runs `work` on the executor (offload.h) and finishes the call with its status.
   grpc::ServerUnaryReactor* Offload(grpc::CallbackServerContext* context,
-                                    std::function<absl::Status()> work);
+                                    std::function<absl::Status()> work) {
+    return lift::Offload(*executor_, context, std::move(work), "configuration requests");
+  }
 
   experiments::ExperimentService* service_;
   BlockingExecutor* executor_;

@@ -179,18 +179,6 @@ void MetricToProto(const metrics::MetricDefinition& metric, v1::Metric* proto) {
   proto->set_created_by(metric.created_by);
 }
 
-grpc::ServerUnaryReactor* MetricServiceImpl::Offload(grpc::CallbackServerContext* context,
-                                                     std::function<absl::Status()> work) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  const bool queued = executor_->Submit(
-      [reactor, work = std::move(work)] { reactor->Finish(ToGrpcStatus(work())); });
-  if (!queued) {
-    reactor->Finish(ToGrpcStatus(absl::ResourceExhaustedError(
-        "too many metric requests are waiting for the database; retry shortly")));
-  }
-  return reactor;
-}
-
 grpc::ServerUnaryReactor* MetricServiceImpl::ApplyMetrics(grpc::CallbackServerContext* context,
                                                           const v1::ApplyMetricsRequest* request,
                                                           v1::ApplyMetricsResponse* response) {

@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "lift/v1/metrics.grpc.pb.h"
 #include "server/grpc/blocking_executor.h"
+#include "server/grpc/offload.h"
 #include "server/metrics/metric_service.h"
 
 namespace lift {
@@ -42,8 +43,11 @@ class MetricServiceImpl final : public v1::MetricService::CallbackService {
                                                v1::ListMetricVersionsResponse* response) override;
 
  private:
+  // Runs `work` on the executor (offload.h) and finishes the call with its status.
   grpc::ServerUnaryReactor* Offload(grpc::CallbackServerContext* context,
-                                    std::function<absl::Status()> work);
+                                    std::function<absl::Status()> work) {
+    return lift::Offload(*executor_, context, std::move(work), "metric requests");
+  }
 
   metrics::MetricService* service_;
   BlockingExecutor* executor_;

@@ -12,6 +12,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "clients/cpp/lift_client.h"
 
 namespace lift::cli {
@@ -33,6 +34,9 @@ void AddMetricCommands(CLI::App& app, Action* action);
 void AddReadoutCommand(CLI::App& app, Action* action);
 // ingest exposures|events --csv FILE [--batch N] [--dry-run].
 void AddIngestCommands(CLI::App& app, Action* action);
+
+// The whole text of `path`, or of standard input when `path` is "-". NotFound when unreadable.
+absl::StatusOr<std::string> ReadInputFile(const std::string& path);
 
 // Prints "liftctl: error: MESSAGE (CODE)" to stderr; returns 1.
 int Fail(const absl::Status& status);

@@ -24,25 +24,13 @@ std::string StatusName(lift::v1::ExperimentStatus status) {
   return absl::AsciiStrToLower(name);
 }
 
-absl::StatusOr<std::string> ReadInput(const std::string& path) {
-  std::stringstream text;
-  if (path == "-") {
-    text << std::cin.rdbuf();
-  } else {
-    std::ifstream in(path);
-    if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-    text << in.rdbuf();
-  }
-  return text.str();
-}
-
 struct ApplyOptions {
   std::string file;
   bool dry_run = false;
 };
 
 int Apply(lift::client::Client& client, const ApplyOptions& options) {
-  absl::StatusOr<std::string> text = ReadInput(options.file);
+  absl::StatusOr<std::string> text = ReadInputFile(options.file);
   if (!text.ok()) return Fail(text.status());
   absl::StatusOr<lift::v1::Experiment> desired = ExperimentFromYaml(*text);
   if (!desired.ok()) {

@@ -40,18 +40,6 @@ namespace {
 
 using Json = nlohmann::json;
 
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::stringstream text;
-  if (path == "-") {
-    text << std::cin.rdbuf();
-  } else {
-    std::ifstream in(path);
-    if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-    text << in.rdbuf();
-  }
-  return text.str();
-}
-
 // "7d", "12h", "30m", "45s" or a number of seconds.
 absl::StatusOr<int64_t> ParseDuration(const Json& value, const std::string& field) {
   if (value.is_number_integer()) return value.get<int64_t>();
@@ -227,7 +215,7 @@ struct ApplyOptions {
 };
 
 int Apply(lift::client::Client& client, const ApplyOptions& options) {
-  absl::StatusOr<std::string> text = ReadFile(options.file);
+  absl::StatusOr<std::string> text = ReadInputFile(options.file);
   if (!text.ok()) return Fail(text.status());
   Json document;
   try {

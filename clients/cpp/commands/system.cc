@@ -6,12 +6,6 @@
 
 namespace lift::cli {
 
-int Fail(const absl::Status& status) {
-  std::cerr << "liftctl: error: " << status.message() << " ("
-            << absl::StatusCodeToString(status.code()) << ")" << std::endl;
-  return 1;
-}
-
 void AddSystemCommands(CLI::App& app, Action* action) {
   app.add_subcommand("ping", "Round trip to liftd and print the latency")->callback([action] {
     *action = [](lift::client::Client& client) {
