@@ -116,21 +116,29 @@ absl::Status GroupCommitQueue<Row>::Flush(WriterConnection& writer, std::vector<
       timestamps.push_back(row.timestamp_micros);
     }
   }
-  try {
-    if (writer.connection == nullptr || !writer.connection->is_open()) {
-      writer.connection = std::make_unique<pqxx::connection>(connection_string_);
-      writer.staging_ready = false;
+  // A connection idle across a database restart only shows it is dead when used. Unless the
+  // failure hit COMMIT itself (in doubt), nothing was committed, so one more attempt on a fresh
+  // connection is safe and hides the restart from the client.
+  for (int attempt = 0;; ++attempt) {
+    const bool reused = writer.connection != nullptr && writer.connection->is_open();
+    try {
+      if (!reused) {
+        writer.connection = std::make_unique<pqxx::connection>(connection_string_);
+        writer.staging_ready = false;
+      }
+      partitions_.Ensure(*writer.connection, timestamps);
+      pqxx::work tx(*writer.connection);
+      if (!writer.staging_ready) PrepareStaging(tx);
+      *is_new = Write(tx, rows);
+      tx.commit();
+      writer.staging_ready = true;
+      return absl::OkStatus();
+    } catch (const std::exception& error) {
+      writer.connection.reset();  // start over with a fresh connection (and staging tables)
+      absl::Status status = store::StatusFromDatabaseError(error, "store rows");
+      const bool in_doubt = dynamic_cast<const pqxx::in_doubt_error*>(&error) != nullptr;
+      if (!(reused && attempt == 0 && !in_doubt && absl::IsUnavailable(status))) return status;
     }
-    partitions_.Ensure(*writer.connection, timestamps);
-    pqxx::work tx(*writer.connection);
-    if (!writer.staging_ready) PrepareStaging(tx);
-    *is_new = Write(tx, rows);
-    tx.commit();
-    writer.staging_ready = true;
-    return absl::OkStatus();
-  } catch (const std::exception& error) {
-    writer.connection.reset();  // start over with a fresh connection (and staging tables)
-    return store::StatusFromDatabaseError(error, "store rows");
   }
 }
 
