@@ -418,6 +418,93 @@ TEST(AggregationTest, MatchesIndependentSumsForEveryMetricKind) {
   EXPECT_LE(result->moments[3].at("control").sum_y, 50.0 * result->moments[3].at("control").n);
 }
 
+// The statement computes each distinct (event selector, window, aggregation) once and derives
+// every metric from those: metrics that share selectors, windows or cap values (and a ratio whose
+// numerator and denominator are the same event, an `any` next to a `count` of the same events, a
+// retention metric with no CUPED next to CUPED ones) must still each equal the reference.
+TEST(AggregationTest, MetricsSharingSelectorsAndWindowsEachMatchTheReference) {
+  Database db;
+  db.EnsurePartitions(kT0 - 40 * kDay, kT0 + 40 * kDay);
+  std::vector<Unit> units;
+  std::vector<Event> events;
+  Generate(&units, &events);
+  db.Insert("shared", units, events);
+
+  std::vector<metrics::MetricDefinition> list;
+  list.push_back(Metric("revenue", "mean", "purchase", "sum"));
+  metrics::MetricDefinition capped = Metric("revenue_capped", "mean", "purchase", "sum");
+  capped.capping = "percentile";
+  capped.capping_value = 0.8;
+  list.push_back(capped);
+  metrics::MetricDefinition capped_abs = Metric("revenue_capped_abs", "mean", "purchase", "sum");
+  capped_abs.capping = "absolute";
+  capped_abs.capping_value = 0.8;  // same number as the percentile above, different meaning
+  list.push_back(capped_abs);
+  list.push_back(Metric("purchases", "mean", "purchase", "count"));
+  list.push_back(Metric("purchased", "proportion", "purchase", "any"));
+  metrics::MetricDefinition same = Metric("value_per_purchase", "ratio", "purchase", "sum");
+  same.denominator = metrics::EventSelector{"purchase", "count", {}};
+  list.push_back(same);
+  metrics::MetricDefinition pro_ratio = Metric("pro_share", "ratio", "purchase", "sum");
+  pro_ratio.numerator.filters = {{"plan", "equal", {"pro"}}};
+  pro_ratio.denominator = metrics::EventSelector{"purchase", "sum", {}};
+  pro_ratio.cuped_pre_period_days = 3;
+  list.push_back(pro_ratio);
+  metrics::MetricDefinition retained = Metric("retained", "retention", "session", "any");
+  retained.window_start_seconds = 86400;
+  retained.window_duration_seconds = 86400;
+  retained.cuped_pre_period_days = 0;
+  list.push_back(retained);
+  metrics::MetricDefinition sessions_max = Metric("sessions_pct", "mean", "session", "count");
+  sessions_max.capping = "percentile";
+  sessions_max.capping_value = 0.9;
+  sessions_max.window_duration_seconds = 7 * 86400;
+  list.push_back(sessions_max);
+  for (metrics::MetricDefinition& metric : list) {
+    metrics::Normalize(&metric);
+    ASSERT_TRUE(metrics::ValidateMetric(metric).ok()) << metrics::ValidateMetric(metric);
+  }
+
+  AggregationRequest request;
+  request.experiment_key = "shared";
+  request.phase = 2;
+  request.phase_start_micros = kT0;
+  request.analysis_end_micros = kEnd;
+  request.metrics = list;
+  absl::StatusOr<AggregationResult> result = Aggregate(db.pool(), request);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->multiple_exposure_units, 30);
+  for (size_t i = 0; i < request.metrics.size(); ++i) {
+    const metrics::MetricDefinition& metric = request.metrics[i];
+    const std::map<std::string, MetricMoments> expected =
+        ExpectedMoments(metric, units, events, 2, kEnd);
+    ASSERT_EQ(result->moments[i].size(), expected.size()) << metric.key;
+    for (const auto& [variant, want] : expected) {
+      SCOPED_TRACE(absl::StrCat(metric.key, " / ", variant));
+      const MetricMoments& got = result->moments[i].at(variant);
+      EXPECT_EQ(got.n, want.n);
+      const std::vector<std::pair<const char*, double MetricMoments::*>> fields = {
+          {"sum_y", &MetricMoments::sum_y},   {"sum_y2", &MetricMoments::sum_y2},
+          {"sum_x", &MetricMoments::sum_x},   {"sum_x2", &MetricMoments::sum_x2},
+          {"sum_xy", &MetricMoments::sum_xy}, {"sum_d", &MetricMoments::sum_d},
+          {"sum_d2", &MetricMoments::sum_d2}, {"sum_yd", &MetricMoments::sum_yd},
+          {"sum_e", &MetricMoments::sum_e},   {"sum_e2", &MetricMoments::sum_e2},
+          {"sum_xe", &MetricMoments::sum_xe}, {"sum_ye", &MetricMoments::sum_ye},
+          {"sum_dx", &MetricMoments::sum_dx}, {"sum_de", &MetricMoments::sum_de}};
+      for (const auto& [name, field] : fields) ExpectNear(got.*field, want.*field, name);
+      if (metric.cuped_pre_period_days > 0) {
+        EXPECT_EQ(got.units_missing_pre_period, want.units_missing_pre_period);
+      }
+      if (std::isfinite(want.cap)) ExpectNear(got.cap, want.cap, "cap");
+      else EXPECT_TRUE(std::isinf(got.cap));
+    }
+    EXPECT_GT(expected.at("control").sum_y, 0.0) << metric.key;
+  }
+  // The two caps of the same number differ: 0.8 absolute bites, the 80th percentile is larger.
+  EXPECT_DOUBLE_EQ(result->moments[2].at("control").cap, 0.8);
+  EXPECT_GT(result->moments[1].at("control").cap, 0.8);
+}
+
 TEST(AggregationTest, PlanPrunesPartitionsOutsideThePhaseAndUsesBoundParameters) {
   Database db;
   db.EnsurePartitions(kT0 - 40 * kDay, kT0 + 40 * kDay);
