@@ -49,7 +49,8 @@ absl::Status Client::CheckHealth() {
   grpc::ClientContext context;
   Prepare(context);
   grpc::CompletionQueue queue;
-  grpc::ByteBuffer request;
+  grpc::Slice empty_message("", 0);  // an empty message, not a missing one
+  grpc::ByteBuffer request(&empty_message, 1);
   auto call = stub.PrepareUnaryCall(&context, "/grpc.health.v1.Health/Check", request, &queue);
   call->StartCall();
   grpc::ByteBuffer response;

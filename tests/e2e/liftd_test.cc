@@ -110,6 +110,15 @@ TEST_F(LiftdTest, ServesTheStandardHealthService) {
   EXPECT_EQ(response, std::string("\x08\x01", 2));
 }
 
+TEST_F(LiftdTest, LiftctlHealthAndPingReportTheServer) {
+  auto health = testing::RunLiftctl(liftd_->address(), {"health"});
+  EXPECT_EQ(health.code, 0) << health.output;
+  EXPECT_THAT(health.output, HasSubstr("SERVING"));
+  auto ping = testing::RunLiftctl(liftd_->address(), {"ping"});
+  EXPECT_EQ(ping.code, 0) << ping.output;
+  EXPECT_THAT(ping.output, HasSubstr("pong from " + liftd_->address()));
+}
+
 TEST_F(LiftdTest, ServesReflectionListingLiftServices) {
   grpc::GenericStub stub(channel_);
   grpc::ClientContext context;
