@@ -4,10 +4,19 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 #include <string_view>
+#include <utility>
 
 namespace lift::analyze {
 namespace {
+
+// A variant's unit count and its mean (Σnum/Σden for ratio metrics, 0 when Σden is 0).
+std::pair<int64_t, double> UnitsAndMean(const stats::VariantStats& variant, stats::MetricKind kind) {
+  if (kind != stats::MetricKind::kRatio) return {variant.values.y.n, variant.values.y.Mean()};
+  const auto& post = variant.ratio.post;
+  return {post.n, post.sum_den != 0.0 ? post.sum_num / post.sum_den : 0.0};
+}
 
 using stats::Estimate;
 using stats::ResultFlag;
@@ -146,16 +155,10 @@ Json AbReportJson(const AbData& data, const stats::AbAnalysisSettings& settings,
   json["control"] = result.control_name;
 
   Json variants = Json::array();
-  double weight_total = 0.0;
-  for (double w : result.weights) weight_total += w;
+  const double weight_total = std::accumulate(result.weights.begin(), result.weights.end(), 0.0);
   for (size_t i = 0; i < data.input.variants.size(); ++i) {
     const stats::VariantStats& variant = data.input.variants[i];
-    const bool ratio = result.kind == stats::MetricKind::kRatio;
-    const int64_t n = ratio ? variant.ratio.post.n : variant.values.y.n;
-    const double mean = ratio ? (variant.ratio.post.sum_den != 0.0
-                                     ? variant.ratio.post.sum_num / variant.ratio.post.sum_den
-                                     : 0.0)
-                              : variant.values.y.Mean();
+    const auto [n, mean] = UnitsAndMean(variant, result.kind);
     variants.push_back(
         Json{{"name", variant.name},
              {"n", n},
@@ -250,16 +253,10 @@ void PrintAbReport(const AbData& data, const stats::AbAnalysisSettings& settings
 
   TextTable arms;
   arms.AddRow({"variant", "units", "share", "expected", "mean"});
-  double weight_total = 0.0;
-  for (double w : result.weights) weight_total += w;
+  const double weight_total = std::accumulate(result.weights.begin(), result.weights.end(), 0.0);
   for (size_t i = 0; i < data.input.variants.size(); ++i) {
     const stats::VariantStats& variant = data.input.variants[i];
-    const bool ratio = result.kind == stats::MetricKind::kRatio;
-    const int64_t n = ratio ? variant.ratio.post.n : variant.values.y.n;
-    const double mean = ratio ? (variant.ratio.post.sum_den != 0.0
-                                     ? variant.ratio.post.sum_num / variant.ratio.post.sum_den
-                                     : 0.0)
-                              : variant.values.y.Mean();
+    const auto [n, mean] = UnitsAndMean(variant, result.kind);
     std::string name = variant.name;
     if (static_cast<int>(i) == result.control_index && name != "control") name += " (control)";
     arms.AddRow(
