@@ -39,6 +39,10 @@
 #include "server/metrics/metric_store.h"
 #include "server/readout/readout_service.h"
 // --- end metrics & readouts includes ---
+// --- weekly review includes ---
+// --- end weekly review includes ---
+// --- launches includes ---
+// --- end launches includes ---
 #include "stats/status_macros.h"
 
 #ifndef LIFT_VERSION
@@ -134,6 +138,10 @@ struct LiftServer::State {
   std::unique_ptr<MetricServiceImpl> metric_service;
   std::unique_ptr<ReadoutServiceImpl> readout_service;
   // --- end metrics & readouts state ---
+  // --- weekly review state ---
+  // --- end weekly review state ---
+  // --- launches state ---
+  // --- end launches state ---
   std::unique_ptr<grpc::Server> grpc_server;
   bool shut_down = false;
 };
@@ -203,6 +211,10 @@ absl::StatusOr<std::unique_ptr<LiftServer>> LiftServer::Start(const ServerOption
   state->readout_service = std::make_unique<ReadoutServiceImpl>(state->readout_domain.get(),
                                                                 state->readout_executor.get());
   // --- end metrics & readouts start ---
+  // --- weekly review start ---
+  // --- end weekly review start ---
+  // --- launches start ---
+  // --- end launches start ---
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -223,6 +235,10 @@ absl::StatusOr<std::unique_ptr<LiftServer>> LiftServer::Start(const ServerOption
   builder.RegisterService(state->metric_service.get());
   builder.RegisterService(state->readout_service.get());
   // --- end metrics & readouts register ---
+  // --- weekly review register ---
+  // --- end weekly review register ---
+  // --- launches register ---
+  // --- end launches register ---
   state->grpc_server = builder.BuildAndStart();
   if (state->grpc_server == nullptr || (bound_port == 0 && options.listen.rfind("unix:", 0) != 0)) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -257,6 +273,10 @@ void LiftServer::Shutdown() {
   // --- metrics & readouts shutdown ---
   if (state_->readout_executor != nullptr) state_->readout_executor->Shutdown();
   // --- end metrics & readouts shutdown ---
+  // --- weekly review shutdown ---
+  // --- end weekly review shutdown ---
+  // --- launches shutdown ---
+  // --- end launches shutdown ---
   state_->embedded.reset();  // stops the embedded PostgreSQL, if we own one
 }
 

@@ -15,10 +15,14 @@ Client::Client(ClientOptions options)
       channel_(grpc::CreateChannel(options_.server, grpc::InsecureChannelCredentials())),
       system_(lift::v1::SystemService::NewStub(channel_)),
       experiments_(lift::v1::ExperimentService::NewStub(channel_)),
-      assignment_(lift::v1::AssignmentService::NewStub(channel_)) {}
+      assignment_(lift::v1::AssignmentService::NewStub(channel_)),
+      events_(lift::v1::EventService::NewStub(channel_)),
+      metrics_(lift::v1::MetricService::NewStub(channel_)),
+      readouts_(lift::v1::ReadoutService::NewStub(channel_)) {}
 
 void Client::Prepare(grpc::ClientContext& context) const {
   context.set_deadline(std::chrono::system_clock::now() + options_.timeout);
+  if (!options_.api_key.empty()) context.AddMetadata("authorization", "Bearer " + options_.api_key);
 }
 
 absl::StatusOr<std::chrono::microseconds> Client::Ping() {
@@ -192,6 +196,49 @@ absl::StatusOr<lift::v1::AssignResponse> Client::Assign(const lift::v1::AssignRe
 absl::StatusOr<lift::v1::AssignBatchResponse> Client::AssignBatch(
     const lift::v1::AssignBatchRequest& request) {
   return Call(assignment_.get(), &lift::v1::AssignmentService::Stub::AssignBatch, request);
+}
+
+absl::StatusOr<lift::v1::LogResponse> Client::LogExposures(
+    const lift::v1::LogExposuresRequest& request) {
+  return Call(events_.get(), &lift::v1::EventService::Stub::LogExposures, request);
+}
+
+absl::StatusOr<lift::v1::LogResponse> Client::LogEvents(
+    const lift::v1::LogEventsRequest& request) {
+  return Call(events_.get(), &lift::v1::EventService::Stub::LogEvents, request);
+}
+
+absl::StatusOr<lift::v1::ApplyMetricsResponse> Client::ApplyMetrics(
+    const lift::v1::ApplyMetricsRequest& request) {
+  return Call(metrics_.get(), &lift::v1::MetricService::Stub::ApplyMetrics, request);
+}
+
+absl::StatusOr<lift::v1::ListMetricsResponse> Client::ListMetrics(
+    const lift::v1::ListMetricsRequest& request) {
+  return Call(metrics_.get(), &lift::v1::MetricService::Stub::ListMetrics, request);
+}
+
+absl::StatusOr<lift::v1::Readout> Client::GetReadout(const lift::v1::GetReadoutRequest& request) {
+  return Call(readouts_.get(), &lift::v1::ReadoutService::Stub::GetReadout, request);
+}
+
+absl::StatusOr<lift::v1::WeeklyReview> Client::GetWeeklyReview(
+    const lift::v1::GetWeeklyReviewRequest& request) {
+  return Call(readouts_.get(), &lift::v1::ReadoutService::Stub::GetWeeklyReview, request);
+}
+
+absl::StatusOr<lift::v1::LaunchAnalysis> Client::AnalyzeLaunch(
+    const lift::v1::AnalyzeLaunchRequest& request) {
+  return Call(readouts_.get(), &lift::v1::ReadoutService::Stub::AnalyzeLaunch, request);
+}
+
+absl::StatusOr<lift::v1::Launch> Client::CreateLaunch(const lift::v1::CreateLaunchRequest& request) {
+  return Call(readouts_.get(), &lift::v1::ReadoutService::Stub::CreateLaunch, request);
+}
+
+absl::StatusOr<lift::v1::ListLaunchesResponse> Client::ListLaunches(
+    const lift::v1::ListLaunchesRequest& request) {
+  return Call(readouts_.get(), &lift::v1::ReadoutService::Stub::ListLaunches, request);
 }
 
 }  // namespace lift::client

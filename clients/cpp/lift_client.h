@@ -12,7 +12,10 @@
 
 #include "absl/status/statusor.h"
 #include "lift/v1/assignment.grpc.pb.h"
+#include "lift/v1/events.grpc.pb.h"
 #include "lift/v1/experiments.grpc.pb.h"
+#include "lift/v1/metrics.grpc.pb.h"
+#include "lift/v1/readouts.grpc.pb.h"
 #include "lift/v1/system.grpc.pb.h"
 
 namespace lift::client {
@@ -20,6 +23,7 @@ namespace lift::client {
 struct ClientOptions {
   std::string server = "127.0.0.1:50051";               // host:port of liftd
   std::chrono::milliseconds timeout{10'000};             // deadline of each call
+  std::string api_key;  // sent as "authorization: Bearer <key>" when not empty
 };
 
 class Client {
@@ -63,6 +67,28 @@ class Client {
   absl::StatusOr<lift::v1::AssignBatchResponse> AssignBatch(
       const lift::v1::AssignBatchRequest& request);
 
+  // EventService (events.proto): acknowledged rows are committed.
+  absl::StatusOr<lift::v1::LogResponse> LogExposures(
+      const lift::v1::LogExposuresRequest& request);
+  absl::StatusOr<lift::v1::LogResponse> LogEvents(const lift::v1::LogEventsRequest& request);
+
+  // MetricService (metrics.proto).
+  absl::StatusOr<lift::v1::ApplyMetricsResponse> ApplyMetrics(
+      const lift::v1::ApplyMetricsRequest& request);
+  absl::StatusOr<lift::v1::ListMetricsResponse> ListMetrics(
+      const lift::v1::ListMetricsRequest& request);
+
+  // ReadoutService (readouts.proto, launches.proto). Readouts and reviews query PostgreSQL for
+  // seconds on large experiments: give the client a long enough timeout.
+  absl::StatusOr<lift::v1::Readout> GetReadout(const lift::v1::GetReadoutRequest& request);
+  absl::StatusOr<lift::v1::WeeklyReview> GetWeeklyReview(
+      const lift::v1::GetWeeklyReviewRequest& request);
+  absl::StatusOr<lift::v1::LaunchAnalysis> AnalyzeLaunch(
+      const lift::v1::AnalyzeLaunchRequest& request);
+  absl::StatusOr<lift::v1::Launch> CreateLaunch(const lift::v1::CreateLaunchRequest& request);
+  absl::StatusOr<lift::v1::ListLaunchesResponse> ListLaunches(
+      const lift::v1::ListLaunchesRequest& request);
+
   const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
   const ClientOptions& options() const { return options_; }
 
@@ -81,6 +107,9 @@ class Client {
   std::unique_ptr<lift::v1::SystemService::Stub> system_;
   std::unique_ptr<lift::v1::ExperimentService::Stub> experiments_;
   std::unique_ptr<lift::v1::AssignmentService::Stub> assignment_;
+  std::unique_ptr<lift::v1::EventService::Stub> events_;
+  std::unique_ptr<lift::v1::MetricService::Stub> metrics_;
+  std::unique_ptr<lift::v1::ReadoutService::Stub> readouts_;
 };
 
 // absl::Status from a grpc::Status (same code and message).

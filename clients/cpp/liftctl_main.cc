@@ -28,6 +28,10 @@ int main(int argc, char** argv) {
   lift::cli::AddIngestCommands(app, &action);
   lift::cli::AddMetricCommands(app, &action);
   lift::cli::AddReadoutCommand(app, &action);
+  // --- weekly review ---
+  // --- end weekly review ---
+  // --- launches ---
+  // --- end launches ---
   auto analyze = lift::analyze::AddAnalyzeCommand(app);  // local files, no server
   CLI11_PARSE(app, argc, argv);
   if (analyze->Selected()) return analyze->Run(std::cout, std::cerr);

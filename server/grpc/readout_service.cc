@@ -17,4 +17,10 @@ grpc::ServerUnaryReactor* ReadoutServiceImpl::GetReadout(grpc::CallbackServerCon
       "readouts");
 }
 
+// --- weekly review methods ---
+// --- end weekly review methods ---
+
+// --- launches methods ---
+// --- end launches methods ---
+
 }  // namespace lift

@@ -7,6 +7,10 @@
 #include "lift/v1/readouts.grpc.pb.h"
 #include "server/grpc/blocking_executor.h"
 #include "server/readout/readout_service.h"
+// --- weekly review includes ---
+// --- end weekly review includes ---
+// --- launches includes ---
+// --- end launches includes ---
 
 namespace lift {
 
@@ -19,10 +23,18 @@ class ReadoutServiceImpl final : public v1::ReadoutService::CallbackService {
   grpc::ServerUnaryReactor* GetReadout(grpc::CallbackServerContext* context,
                                        const v1::GetReadoutRequest* request,
                                        v1::Readout* response) override;
+  // --- weekly review methods ---
+  // --- end weekly review methods ---
+  // --- launches methods ---
+  // --- end launches methods ---
 
  private:
   readout::ReadoutService* service_;
   BlockingExecutor* executor_;
+  // --- weekly review members ---
+  // --- end weekly review members ---
+  // --- launches members ---
+  // --- end launches members ---
 };
 
 }  // namespace lift

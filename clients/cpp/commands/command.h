@@ -34,6 +34,10 @@ void AddMetricCommands(CLI::App& app, Action* action);
 void AddReadoutCommand(CLI::App& app, Action* action);
 // ingest exposures|events --csv FILE [--batch N] [--dry-run].
 void AddIngestCommands(CLI::App& app, Action* action);
+// --- weekly review ---
+// --- end weekly review ---
+// --- launches ---
+// --- end launches ---
 
 // The whole text of `path`, or of standard input when `path` is "-". NotFound when unreadable.
 absl::StatusOr<std::string> ReadInputFile(const std::string& path);
