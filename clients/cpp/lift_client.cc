@@ -110,10 +110,12 @@ absl::StatusOr<lift::v1::ListExperimentsResponse> Client::ListExperiments(
 }
 
 absl::StatusOr<lift::v1::Experiment> Client::StartExperiment(const std::string& key,
-                                                             int64_t expected_version) {
+                                                             int64_t expected_version,
+                                                             int64_t started_at_micros) {
   lift::v1::StartExperimentRequest request;
   request.set_key(key);
   request.set_expected_version(expected_version);
+  request.set_started_at_micros(started_at_micros);
   return Call(experiments_.get(), &lift::v1::ExperimentService::Stub::StartExperiment, request);
 }
 

@@ -44,8 +44,10 @@ class Client {
   absl::StatusOr<lift::v1::Experiment> GetExperiment(const std::string& key);
   absl::StatusOr<lift::v1::ListExperimentsResponse> ListExperiments(
       const lift::v1::ListExperimentsRequest& request);
+  // `started_at_micros` non-zero backdates the first phase (StartExperimentRequest).
   absl::StatusOr<lift::v1::Experiment> StartExperiment(const std::string& key,
-                                                       int64_t expected_version = 0);
+                                                       int64_t expected_version = 0,
+                                                       int64_t started_at_micros = 0);
   absl::StatusOr<lift::v1::Experiment> StopExperiment(const std::string& key,
                                                       const std::string& winning_variant,
                                                       int64_t expected_version = 0);

@@ -271,16 +271,29 @@ absl::StatusOr<Experiment> ExperimentService::Transition(
 
 absl::StatusOr<Experiment> ExperimentService::Start(const std::string& key,
                                                     int64_t expected_version,
-                                                    const std::string& actor) {
+                                                    const std::string& actor,
+                                                    int64_t started_at_micros) {
   return Transition(key, expected_version, actor, "experiment.start",
-                    [](ExperimentStore::Transaction& tx, Experiment& e) -> absl::Status {
+                    [started_at_micros](ExperimentStore::Transaction& tx,
+                                        Experiment& e) -> absl::Status {
                       if (e.status != ExperimentStatus::kDraft) {
                         return WrongStatus(e, "start", "only draft experiments can be started");
+                      }
+                      const int64_t now = tx.now_micros();
+                      if (started_at_micros > now) {
+                        return absl::InvalidArgumentError(absl::StrCat(
+                            "started_at_micros must not be in the future (got ", started_at_micros,
+                            ", server time ", now, ")"));
+                      }
+                      if (started_at_micros != 0 && started_at_micros < now - kMaxBackdateMicros) {
+                        return absl::InvalidArgumentError(absl::StrCat(
+                            "started_at_micros must be at most 366 days ago (got ",
+                            started_at_micros, ", server time ", now, ")"));
                       }
                       LIFT_RETURN_IF_ERROR(CheckLayerSlices(tx, e));
                       Phase first;
                       first.number = e.phase + 1;
-                      first.started_at_micros = tx.now_micros();
+                      first.started_at_micros = started_at_micros != 0 ? started_at_micros : now;
                       first.variants = PhaseVariants(e.variants);
                       first.coverage = e.coverage;
                       first.reason = "started";

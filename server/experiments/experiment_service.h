@@ -44,6 +44,9 @@ struct ExperimentPage {
   std::string next_page_token;  // empty on the last page
 };
 
+// How far back StartExperiment may date the first phase.
+inline constexpr int64_t kMaxBackdateMicros = int64_t{366} * 24 * 3600 * 1'000'000;
+
 class ExperimentService {
  public:
   static constexpr int kDefaultPageSize = 50;
@@ -68,9 +71,11 @@ class ExperimentService {
   absl::StatusOr<ExperimentPage> List(const ExperimentFilter& filter, int page_size,
                                       const std::string& page_token);
 
-  // expected_version 0 skips the version check for these three.
+  // expected_version 0 skips the version check for these three. Start records the first phase
+  // as begun at `started_at_micros` when it is non-zero (backdating: not in the future, at most
+  // kMaxBackdateMicros ago, else InvalidArgument), now otherwise.
   absl::StatusOr<Experiment> Start(const std::string& key, int64_t expected_version,
-                                   const std::string& actor);
+                                   const std::string& actor, int64_t started_at_micros = 0);
   // `winning_variant` empty for none.
   absl::StatusOr<Experiment> Stop(const std::string& key, const std::string& winning_variant,
                                   int64_t expected_version, const std::string& actor);

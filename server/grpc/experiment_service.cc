@@ -79,7 +79,8 @@ grpc::ServerUnaryReactor* ExperimentServiceImpl::StartExperiment(
     v1::Experiment* response) {
   return Offload(context, [this, request, response, actor = ActorOf(context)]() -> absl::Status {
     absl::StatusOr<experiments::Experiment> experiment =
-        service_->Start(request->key(), request->expected_version(), actor);
+        service_->Start(request->key(), request->expected_version(), actor,
+                        request->started_at_micros());
     if (!experiment.ok()) return experiment.status();
     ExperimentToProto(*experiment, response);
     return absl::OkStatus();

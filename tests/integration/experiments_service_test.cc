@@ -2,6 +2,7 @@
 // errors (code and message), the state machine, optimistic concurrency, phases, overrides, layers,
 // holdouts, pagination and the audit log.
 #include <atomic>
+#include <cstdint>
 #include <pqxx/pqxx>
 #include <string>
 #include <thread>
@@ -9,6 +10,8 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "server/experiments/experiment_service.h"
 #include "server/store/connection_pool.h"
 #include "tests/support/test_cluster.h"
@@ -333,6 +336,24 @@ TEST_F(ExperimentServiceTest, StaleVersionIsAborted) {
   ExpectError(service_.Start("cc", -1, kActor).status(), absl::StatusCode::kInvalidArgument,
               "expected_version must be >= 0");
   EXPECT_TRUE(service_.Start("cc", 2, kActor).ok());
+}
+
+TEST_F(ExperimentServiceTest, StartCanBackdateTheFirstPhaseWithinAYear) {
+  CreateOrDie(Spec("imported"));
+  const int64_t now = absl::ToUnixMicros(absl::Now());
+  const int64_t three_weeks_ago = now - int64_t{21} * 24 * 3600 * 1'000'000;
+  ExpectError(service_.Start("imported", 0, kActor, now + 3'600'000'000).status(),
+              absl::StatusCode::kInvalidArgument, "started_at_micros must not be in the future");
+  ExpectError(service_.Start("imported", 0, kActor, now - kMaxBackdateMicros - 3'600'000'000)
+                  .status(),
+              absl::StatusCode::kInvalidArgument, "started_at_micros must be at most 366 days ago");
+  absl::StatusOr<Experiment> started = service_.Start("imported", 0, kActor, three_weeks_ago);
+  ASSERT_TRUE(started.ok()) << started.status();
+  ASSERT_EQ(started->phases.size(), 1u);
+  EXPECT_EQ(started->phases[0].started_at_micros, three_weeks_ago);
+  absl::StatusOr<Experiment> stored = service_.Get("imported");
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_EQ(stored->phases[0].started_at_micros, three_weeks_ago);
 }
 
 TEST_F(ExperimentServiceTest, ConcurrentUpdatesOfOneVersionExactlyOneWins) {

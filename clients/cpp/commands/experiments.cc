@@ -11,6 +11,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/time.h"
 #include "clients/cpp/commands/command.h"
 #include "clients/cpp/commands/experiment_yaml.h"
 
@@ -202,6 +203,7 @@ void AddExperimentCommands(CLI::App& app, Action* action) {
   struct TransitionOptions {
     std::string key;
     std::string winner;
+    std::string started_at;  // RFC 3339, start only
     int64_t expected_version = 0;
   };
   auto add_transition = [&](const char* name, const char* help, bool with_winner) {
@@ -213,12 +215,28 @@ void AddExperimentCommands(CLI::App& app, Action* action) {
     if (with_winner) {
       command->add_option("--winner", options->winner, "Variant to serve to everyone from now on");
     }
+    if (std::string(name) == "start") {
+      command->add_option("--started-at", options->started_at,
+                          "Backdate the first phase to this RFC 3339 instant (imported experiments)");
+    }
     const std::string verb = name;
     command->callback([action, options, verb] {
       *action = [options, verb](lift::client::Client& client) {
         absl::StatusOr<lift::v1::Experiment> result;
         if (verb == "start") {
-          result = client.StartExperiment(options->key, options->expected_version);
+          int64_t started_at_micros = 0;
+          if (!options->started_at.empty()) {
+            absl::Time started_at;
+            std::string error;
+            if (!absl::ParseTime(absl::RFC3339_full, options->started_at, &started_at, &error)) {
+              std::cerr << "liftctl: error: --started-at '" << options->started_at
+                        << "' is not an RFC 3339 timestamp (e.g. 2026-11-02T00:00:00Z)\n";
+              return 2;
+            }
+            started_at_micros = absl::ToUnixMicros(started_at);
+          }
+          result = client.StartExperiment(options->key, options->expected_version,
+                                          started_at_micros);
         } else if (verb == "stop") {
           result = client.StopExperiment(options->key, options->winner, options->expected_version);
         } else {
