@@ -18,7 +18,15 @@
 // Prints the ratio readout / baseline (goal <= 3) and the share of the readout spent outside the
 // aggregation statement (stats and bookkeeping; goal < 5 %).
 //
+// Optional (off by default, so the default run measures exactly the plain readout):
+//   --segments    first exposures also get a "country" attribute (30 values, skewed, 5 % without
+//                 it) and GetReadout with segment_by = "country" is timed `--repeat` times
+//                 (ratio against the plain readout printed);
+//   --timeseries  GetReadout with include_timeseries twice: the first call aggregates and stores
+//                 the 14 daily snapshots, the second reads them back.
+//
 // Usage: readout_load [--units 200000] [--events 2000000] [--repeat 3] [--explain]
+//                     [--segments] [--timeseries]
 //        readout_load --units 1000000 --events 10000000      # the full size
 #include <algorithm>
 #include <chrono>
@@ -132,11 +140,15 @@ int main(int argc, char** argv) {
   int64_t events = 2'000'000;
   int repeat = 3;
   bool explain = false;
+  bool segments = false;
+  bool timeseries = false;
   CLI::App app{"readout_load: GetReadout end to end against one plain aggregate scan"};
   app.add_option("--units", units, "exposed units")->capture_default_str();
   app.add_option("--events", events, "metric events")->capture_default_str();
   app.add_option("--repeat", repeat, "timed runs of each measurement")->capture_default_str();
   app.add_flag("--explain", explain, "print EXPLAIN ANALYZE of the aggregation statement");
+  app.add_flag("--segments", segments, "also time a readout segmented by an attribute");
+  app.add_flag("--timeseries", timeseries, "also time include_timeseries (cold, then stored)");
   CLI11_PARSE(app, argc, argv);
   if (units < 10 || events < 1 || repeat < 1) return Fail("--units >= 10, --events, --repeat >= 1");
 
@@ -202,6 +214,13 @@ int main(int argc, char** argv) {
         "$2::timestamptz + ((i * 7919) % 864000) * interval '1 second', i % 100 IN (7, 8) "
         "FROM generate_series(0, $3::bigint - 1) AS i",
         kExperiment, lift::readout::TimestampLiteral(kT0), units);
+    if (segments) {
+      // 30 countries with skewed sizes (value k has weight ~ 1/(k+1)), 5 % without the key.
+      work.exec0(
+          "UPDATE first_exposures SET attributes = CASE WHEN hashtext(unit_id) % 20 = 0 "
+          "THEN '{}'::jsonb ELSE jsonb_build_object('country', 'c' || "
+          "floor(exp(ln(31) * abs(hashtext(unit_id || 'c')) / 2147483648.0) - 1)::int) END");
+    }
     work.exec("SELECT setseed(0.20261102)");
     // Events: a random unit, a name (purchase 30 %, session 40 %, page_view 25 %, add_to_cart
     // 5 %), a time in [first - 14 d, first + 21 d), purchase values with a 5 % treatment lift.
@@ -334,6 +353,46 @@ int main(int argc, char** argv) {
               "                             noise of the two timings included)\n",
               outside, 100.0 * outside / Median(readout));
   std::printf("  decision                   %s\n", verdict.c_str());
+
+  if (segments) {
+    int segment_count = 0;
+    const std::vector<double> segmented = Time(repeat, [&] {
+      lift::v1::GetReadoutRequest get;
+      get.set_experiment_key(kExperiment);
+      get.set_segment_by("country");
+      auto result = service.GetReadout(get);
+      if (!result.ok()) {
+        error = absl::StrCat("segmented readout: ", result.status().ToString());
+      } else {
+        segment_count = result->segments_size();
+      }
+    });
+    if (!error.empty()) return Fail(error);
+    line("GetReadout --segment", segmented);
+    std::printf("  segments                   %d; segmented / plain readout %.2fx\n", segment_count,
+                segmented.front() / readout.front());
+  }
+  if (timeseries) {
+    int points = 0;
+    auto series = [&] {
+      lift::v1::GetReadoutRequest get;
+      get.set_experiment_key(kExperiment);
+      get.set_include_timeseries(true);
+      auto result = service.GetReadout(get);
+      if (!result.ok()) {
+        error = absl::StrCat("time series readout: ", result.status().ToString());
+      } else {
+        points = result->timeseries_size() > 0 ? result->timeseries(0).points_size() : 0;
+      }
+    };
+    const double cold = Time(1, series)[0];
+    if (!error.empty()) return Fail(error);
+    const std::vector<double> warm = Time(repeat, series);
+    if (!error.empty()) return Fail(error);
+    std::printf("  GetReadout --timeseries    first (aggregates + stores 14 days) %.3f s\n", cold);
+    line("  then (reads snapshots)", warm);
+    std::printf("  points per series          %d\n", points);
+  }
 
   (void)(*postgres)->Stop();
   std::error_code ignored;

@@ -40,9 +40,14 @@
 #include "server/readout/readout_service.h"
 // --- end metrics & readouts includes ---
 // --- weekly review includes ---
+#include "server/review/weekly_review_service.h"
 // --- end weekly review includes ---
 // --- launches includes ---
+#include "server/launch/launch_service.h"
+#include "server/launch/launch_store.h"
 // --- end launches includes ---
+// --- security includes ---
+// --- end security includes ---
 #include "stats/status_macros.h"
 
 #ifndef LIFT_VERSION
@@ -139,9 +144,14 @@ struct LiftServer::State {
   std::unique_ptr<ReadoutServiceImpl> readout_service;
   // --- end metrics & readouts state ---
   // --- weekly review state ---
+  std::unique_ptr<review::WeeklyReviewService> weekly_review_domain;
   // --- end weekly review state ---
   // --- launches state ---
+  std::unique_ptr<launch::LaunchStore> launch_store;
+  std::unique_ptr<launch::LaunchService> launch_domain;
   // --- end launches state ---
+  // --- security state ---
+  // --- end security state ---
   std::unique_ptr<grpc::Server> grpc_server;
   bool shut_down = false;
 };
@@ -212,15 +222,28 @@ absl::StatusOr<std::unique_ptr<LiftServer>> LiftServer::Start(const ServerOption
                                                                 state->readout_executor.get());
   // --- end metrics & readouts start ---
   // --- weekly review start ---
+  // Runs on the readout executor (through ReadoutServiceImpl), like GetReadout.
+  state->weekly_review_domain = std::make_unique<review::WeeklyReviewService>(
+      state->pool.get(), state->experiment_store.get(), state->metric_store.get(),
+      state->readout_domain.get());
+  state->readout_service->SetWeeklyReviewService(state->weekly_review_domain.get());
   // --- end weekly review start ---
   // --- launches start ---
+  state->launch_store = std::make_unique<launch::LaunchStore>(state->pool.get());
+  state->launch_domain = std::make_unique<launch::LaunchService>(
+      state->pool.get(), state->launch_store.get(), state->metric_store.get());
+  state->readout_service->SetLaunchService(state->launch_domain.get());
   // --- end launches start ---
+  // --- security start ---
+  // --- end security start ---
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int bound_port = 0;
+  // --- security listen ---
   builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &bound_port);
+  // --- end security listen ---
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   builder.RegisterService(state->system_service.get());
@@ -277,6 +300,8 @@ void LiftServer::Shutdown() {
   // --- end weekly review shutdown ---
   // --- launches shutdown ---
   // --- end launches shutdown ---
+  // --- security shutdown ---
+  // --- end security shutdown ---
   state_->embedded.reset();  // stops the embedded PostgreSQL, if we own one
 }
 
@@ -285,5 +310,7 @@ const std::string& LiftServer::database_description() const {
   return state_->database_description;
 }
 int64_t LiftServer::schema_version() const { return state_->schema_version; }
+// --- security accessors ---
+// --- end security accessors ---
 
 }  // namespace lift

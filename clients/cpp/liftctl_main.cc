@@ -3,6 +3,7 @@
 // Exit codes: 0 success, 1 the operation failed, 2 bad usage.
 #include <iostream>
 #include <string>
+#include <tuple>
 
 #include "CLI/CLI.hpp"
 #include "clients/cpp/analyze/analyze_command.h"
@@ -19,6 +20,8 @@ int main(int argc, char** argv) {
   int timeout_ms = 10000;
   app.add_option("--timeout-ms", timeout_ms, "Deadline of each call in milliseconds")
       ->capture_default_str();
+  // --- security flags ---
+  // --- end security flags ---
 
   lift::cli::Action action;
   lift::cli::AddSystemCommands(app, &action);
@@ -29,9 +32,13 @@ int main(int argc, char** argv) {
   lift::cli::AddMetricCommands(app, &action);
   lift::cli::AddReadoutCommand(app, &action);
   // --- weekly review ---
+  lift::cli::AddReviewCommand(app, &action);
   // --- end weekly review ---
   // --- launches ---
+  lift::cli::AddLaunchCommands(app, &action);
   // --- end launches ---
+  // --- security ---
+  // --- end security ---
   auto analyze = lift::analyze::AddAnalyzeCommand(app);  // local files, no server
   CLI11_PARSE(app, argc, argv);
   if (analyze->Selected()) return analyze->Run(std::cout, std::cerr);
@@ -40,6 +47,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   options.timeout = std::chrono::milliseconds(timeout_ms);
+  // --- security files ---
+  // --- end security files ---
   lift::client::Client client(options);
   return action(client);
 }

@@ -150,6 +150,11 @@ metrics::MetricDefinition MetricFromProto(const v1::Metric& proto) {
   if (proto.has_target()) metric.target = proto.target();
   if (proto.has_baseline()) metric.baseline = proto.baseline();
   metric.tier = TierName(proto.tier());
+  // --- weekly review KPI fields ---
+  metric.target_date = proto.target_date();
+  if (proto.has_warning_threshold()) metric.warning_threshold = proto.warning_threshold();
+  if (proto.has_alert_threshold()) metric.alert_threshold = proto.alert_threshold();
+  // --- end weekly review KPI fields ---
   return metric;
 }
 
@@ -175,6 +180,11 @@ void MetricToProto(const metrics::MetricDefinition& metric, v1::Metric* proto) {
   if (metric.target.has_value()) proto->set_target(*metric.target);
   if (metric.baseline.has_value()) proto->set_baseline(*metric.baseline);
   proto->set_tier(TierProto(metric.tier));
+  // --- weekly review KPI fields ---
+  proto->set_target_date(metric.target_date);
+  if (metric.warning_threshold.has_value()) proto->set_warning_threshold(*metric.warning_threshold);
+  if (metric.alert_threshold.has_value()) proto->set_alert_threshold(*metric.alert_threshold);
+  // --- end weekly review KPI fields ---
   proto->set_created_at_micros(metric.created_at_micros);
   proto->set_created_by(metric.created_by);
 }

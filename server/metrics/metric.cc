@@ -16,6 +16,20 @@ constexpr size_t kMaxEventLength = 200;
 constexpr size_t kMaxPropertyLength = 100;
 constexpr size_t kMaxValueLength = 1000;
 
+// "YYYY-MM-DD" naming a real day of the proleptic Gregorian calendar.
+bool IsCalendarDate(const std::string& text) {
+  static const std::regex kDatePattern("^([0-9]{4})-([0-9]{2})-([0-9]{2})$");
+  std::smatch match;
+  if (!std::regex_match(text, match, kDatePattern)) return false;
+  const int year = std::stoi(match[1]);
+  const int month = std::stoi(match[2]);
+  const int day = std::stoi(match[3]);
+  if (year < 1970 || month < 1 || month > 12 || day < 1) return false;
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  return day <= kDays[month - 1] + (month == 2 && leap ? 1 : 0);
+}
+
 bool OneOf(const std::string& value, std::initializer_list<const char*> allowed) {
   for (const char* candidate : allowed) {
     if (value == candidate) return true;
@@ -201,6 +215,27 @@ absl::Status ValidateMetric(const MetricDefinition& metric, const std::string& p
                    absl::StrCat("must be north_star, key_result, guardrail or input, got '",
                                 metric.tier, "'"));
   }
+  if (!metric.target_date.empty() && !IsCalendarDate(metric.target_date)) {
+    return Invalid(prefix, "target_date",
+                   absl::StrCat("must be a date YYYY-MM-DD, got '", metric.target_date, "'"));
+  }
+  if (metric.warning_threshold.has_value() && !std::isfinite(*metric.warning_threshold)) {
+    return Invalid(prefix, "warning_threshold", "must be finite");
+  }
+  if (metric.alert_threshold.has_value() && !std::isfinite(*metric.alert_threshold)) {
+    return Invalid(prefix, "alert_threshold", "must be finite");
+  }
+  if (metric.warning_threshold.has_value() && metric.alert_threshold.has_value()) {
+    const bool decrease = metric.direction == "decrease";
+    const double warning = *metric.warning_threshold;
+    const double alert = *metric.alert_threshold;
+    if (decrease ? alert < warning : alert > warning) {
+      return Invalid(prefix, "alert_threshold",
+                     absl::StrCat("must be ", decrease ? ">=" : "<=",
+                                  " warning_threshold for a metric whose good direction is ",
+                                  metric.direction, ", got ", alert, " vs ", warning));
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -252,6 +287,9 @@ nlohmann::json DefinitionJson(const MetricDefinition& metric) {
   out["target"] = optional(metric.target);
   out["baseline"] = optional(metric.baseline);
   out["tier"] = metric.tier;
+  if (!metric.target_date.empty()) out["target_date"] = metric.target_date;
+  if (metric.warning_threshold.has_value()) out["warning_threshold"] = *metric.warning_threshold;
+  if (metric.alert_threshold.has_value()) out["alert_threshold"] = *metric.alert_threshold;
   return out;
 }
 
@@ -288,6 +326,9 @@ absl::Status DefinitionFromJson(const nlohmann::json& json, MetricDefinition* in
     into->target = optional("target");
     into->baseline = optional("baseline");
     into->tier = json.value("tier", "");
+    into->target_date = json.value("target_date", "");
+    into->warning_threshold = optional("warning_threshold");
+    into->alert_threshold = optional("alert_threshold");
   } catch (const nlohmann::json::exception& error) {
     return absl::InvalidArgumentError(absl::StrCat("metric definition: ", error.what()));
   }

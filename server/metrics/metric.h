@@ -60,6 +60,11 @@ struct MetricDefinition {
   std::optional<double> target;
   std::optional<double> baseline;
   std::string tier;
+  // Weekly review KPI fields (migrations/0007_review.up.sql): key results' target date
+  // "YYYY-MM-DD" ("" = none); guardrail KPIs' thresholds (see metrics.proto).
+  std::string target_date;
+  std::optional<double> warning_threshold;
+  std::optional<double> alert_threshold;
   int64_t created_at_micros = 0;  // output
   std::string created_by;         // output
 };
@@ -75,11 +80,13 @@ void Normalize(MetricDefinition* metric);
 // (e.g. "metrics[2]."): key pattern and lengths, kind, events, aggregation, filters (operator,
 // value counts), denominator present exactly for ratio metrics, window >= 0 (retention needs a
 // duration), capping value (> 0 absolute; in (0, 1) percentile), direction, CUPED days in
-// [0, 365], mde > 0, finite target/baseline, tier.
+// [0, 365], mde > 0, finite target/baseline, tier, target_date a real YYYY-MM-DD date, finite
+// thresholds with the alert threshold not on the good side of the warning threshold.
 absl::Status ValidateMetric(const MetricDefinition& metric, const std::string& field_prefix = "");
 
 // The definition's fields (not version / created_*), with the proto's field names; equal JSON =
-// equal definition.
+// equal definition. The weekly review fields (target_date, warning_threshold, alert_threshold)
+// appear only when set, so definitions stored before they existed compare unchanged.
 nlohmann::json DefinitionJson(const MetricDefinition& metric);
 // The inverse of DefinitionJson (key, version and created_* are left as given in `into`).
 // InvalidArgument when a field has the wrong JSON type.

@@ -10,7 +10,8 @@ constexpr char kColumns[] =
     "numerator_filter::text, denominator_event, denominator_aggregation, "
     "denominator_filter::text, window_start_seconds, window_duration_seconds, capping, "
     "capping_value, direction, cuped_pre_period_days, mde, target, baseline, tier, "
-    "(extract(epoch FROM created_at) * 1000000)::bigint, created_by";
+    "(extract(epoch FROM created_at) * 1000000)::bigint, created_by, "
+    "COALESCE(to_char(target_date, 'YYYY-MM-DD'), ''), warning_threshold, alert_threshold";
 
 std::optional<double> OptionalDouble(const pqxx::field& field) {
   if (field.is_null()) return std::nullopt;
@@ -50,6 +51,9 @@ MetricDefinition FromRow(const pqxx::row& row) {
   metric.tier = row[21].as<std::string>();
   metric.created_at_micros = row[22].as<int64_t>();
   metric.created_by = row[23].as<std::string>();
+  metric.target_date = row[24].as<std::string>();
+  metric.warning_threshold = OptionalDouble(row[25]);
+  metric.alert_threshold = OptionalDouble(row[26]);
   return metric;
 }
 
@@ -83,16 +87,18 @@ int64_t MetricStore::Transaction::Insert(const MetricDefinition& metric, const s
           "numerator_event, numerator_aggregation, numerator_filter, denominator_event, "
           "denominator_aggregation, denominator_filter, window_start_seconds, "
           "window_duration_seconds, capping, capping_value, direction, cuped_pre_period_days, "
-          "mde, target, baseline, tier, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+          "mde, target, baseline, tier, created_by, target_date, warning_threshold, "
+          "alert_threshold) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
           "$9::jsonb, $10, $11, $12::jsonb, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, "
-          "$23) RETURNING (extract(epoch FROM created_at) * 1000000)::bigint",
+          "$23, NULLIF($24, '')::date, $25, $26) "
+          "RETURNING (extract(epoch FROM created_at) * 1000000)::bigint",
           metric.key, metric.version, metric.name, metric.description, metric.owner, metric.kind,
           metric.numerator.event, metric.numerator.aggregation,
           FiltersJson(metric.numerator.filters).dump(), denominator_event,
           denominator_aggregation, denominator_filter, metric.window_start_seconds,
           metric.window_duration_seconds, metric.capping, metric.capping_value, metric.direction,
           metric.cuped_pre_period_days, metric.mde, metric.target, metric.baseline, metric.tier,
-          actor)[0]
+          actor, metric.target_date, metric.warning_threshold, metric.alert_threshold)[0]
       .as<int64_t>();
 }
 

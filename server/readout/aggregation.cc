@@ -1,12 +1,14 @@
 #include "server/readout/aggregation.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <optional>
 
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/time.h"
@@ -16,6 +18,7 @@ namespace lift::readout {
 namespace {
 
 constexpr int64_t kSecondsPerDay = 86400;
+constexpr int64_t kMicrosPerDay = kSecondsPerDay * 1'000'000;
 constexpr int kColumnsPerMetric = 16;  // 14 sums, missing pre-period count, cap
 
 class QueryBuilder {
@@ -147,6 +150,38 @@ class Plan {
   Columns aggregates_;
 };
 
+// SQL pieces that segment the statement (all empty without segment_by): see the header.
+struct SegmentSql {
+  std::string unit_column;   // in `units`: the attribute value of the first exposure
+  std::string ranked_cte;    // the values ranked by units, top max_segments kept
+  std::string agg_column;    // carried through `agg` (a function of the unit)
+  std::string vals_columns;  // in the per-unit level: the segment number and value
+  std::string vals_join;     // joins `ranked`
+  std::string final_columns;  // segment number, a value, the number of pooled values
+  std::string group_by;       // extra GROUP BY column of the final level
+};
+
+SegmentSql Segments(const AggregationRequest& request, QueryBuilder& q) {
+  SegmentSql out;
+  if (request.segment_by.empty()) return out;
+  const std::string attribute = q.Bind(request.segment_by, "text");
+  const std::string top = q.Bind(std::to_string(std::max(request.max_segments, 0)), "bigint");
+  out.unit_column = absl::StrCat(", attributes ->> ", attribute, " AS segment_value");
+  // Segment numbers: 1..top the ranked values, top + 1 "other", 0 "(none)".
+  out.ranked_cte = absl::StrCat(
+      ",\nranked AS MATERIALIZED (\n  SELECT segment_value, LEAST(row_number() OVER (ORDER BY "
+      "count(*) DESC, segment_value COLLATE \"C\"), ", top, " + 1) AS segment\n"
+      "  FROM units WHERE segment_value IS NOT NULL GROUP BY segment_value\n)");
+  out.agg_column = ", u.segment_value";
+  out.vals_columns = ", COALESCE(r.segment, 0) AS segment, w.segment_value";
+  out.vals_join = " LEFT JOIN ranked r ON r.segment_value = w.segment_value";
+  out.final_columns = absl::StrCat(
+      ", w.segment, min(w.segment_value) AS segment_value, (SELECT count(*) FROM ranked WHERE "
+      "segment > ", top, ")::bigint AS pooled");
+  out.group_by = ", w.segment";
+  return out;
+}
+
 }  // namespace
 
 std::string TimestampLiteral(int64_t micros) {
@@ -159,18 +194,25 @@ AggregationQuery BuildAggregationQuery(const AggregationRequest& request) {
   const std::string key = q.Bind(request.experiment_key, "text");
   const std::string phase = q.Bind(std::to_string(request.phase), "int");
   const std::string end = q.Bind(TimestampLiteral(request.analysis_end_micros), "timestamptz");
+  const SegmentSql segments = Segments(request, q);
   const std::string units_cte = absl::StrCat(
-      "  SELECT unit_id, variant_key, first_ts{BOUNDS}\n  FROM first_exposures\n"
+      "  SELECT unit_id, variant_key, first_ts", segments.unit_column,
+      "{BOUNDS}\n  FROM first_exposures\n"
       "  WHERE experiment_key = ", key, " AND phase = ", phase,
       " AND NOT multiple_variants AND first_ts < ", end, "\n");
   const std::string multiple = absl::StrCat(
       "(SELECT count(*) FROM first_exposures WHERE experiment_key = ", key, " AND phase = ",
       phase, " AND multiple_variants AND first_ts < ", end, ")::bigint AS multiple");
   if (request.metrics.empty()) {
-    std::string sql = absl::StrCat("WITH units AS MATERIALIZED (\n", units_cte, ")\n");
+    std::string sql =
+        absl::StrCat("WITH units AS MATERIALIZED (\n", units_cte, ")", segments.ranked_cte, "\n");
     absl::StrReplaceAll({{"{BOUNDS}", ""}}, &sql);
-    absl::StrAppend(&sql, "SELECT u.variant_key, count(*)::bigint AS n, ", multiple,
-                    " FROM units u GROUP BY u.variant_key ORDER BY u.variant_key");
+    absl::StrAppend(&sql, "SELECT w.variant_key, count(*)::bigint AS n, ", multiple,
+                    segments.final_columns, "\nFROM (SELECT u.variant_key",
+                    absl::StrReplaceAll(segments.vals_columns, {{"w.", "u."}}),
+                    " FROM units u", absl::StrReplaceAll(segments.vals_join, {{"w.", "u."}}),
+                    ") w\nGROUP BY w.variant_key", segments.group_by, "\nORDER BY w.variant_key",
+                    segments.group_by);
     return AggregationQuery{std::move(sql), q.TakeParams()};
   }
 
@@ -200,9 +242,10 @@ AggregationQuery BuildAggregationQuery(const AggregationRequest& request) {
     const std::string n = std::to_string(i);
     std::string cap;
     if (metric.capping == "absolute") {
-      cap = q.Bind(absl::StrCat(metric.capping_value), "float8");
+      cap = q.Bind(absl::StrFormat("%.17g", metric.capping_value), "float8");
     } else if (metric.capping == "percentile") {
-      cap = absl::StrCat("percentile_cont(", q.Bind(absl::StrCat(metric.capping_value), "float8"),
+      cap = absl::StrCat("percentile_cont(",
+                         q.Bind(absl::StrFormat("%.17g", metric.capping_value), "float8"),
                          ") WITHIN GROUP (ORDER BY ", y_raw, ")");
       percentile = true;
     }
@@ -256,89 +299,310 @@ AggregationQuery BuildAggregationQuery(const AggregationRequest& request) {
   // cache-friendly. Measured (200k units, 2M events): hashing the units instead (a fenced
   // subquery, which keeps the statistics) made the join 0.5 s faster but the per-unit aggregate
   // 1 s slower, as rows then reach 200k groups in random order.
-  std::string sql = absl::StrCat("WITH units AS MATERIALIZED (\n", units_cte, ")");
+  std::string sql =
+      absl::StrCat("WITH units AS MATERIALIZED (\n", units_cte, ")", segments.ranked_cte);
   absl::StrReplaceAll({{"{BOUNDS}", plan.bounds().list()}}, &sql);
   absl::StrAppend(
       &sql, ",\nagg AS ", percentile ? "MATERIALIZED" : "NOT MATERIALIZED",
-      " (\n  SELECT u.variant_key", plan.aggregates().list(),
+      " (\n  SELECT u.variant_key", segments.agg_column, plan.aggregates().list(),
       "\n  FROM units u\n  LEFT JOIN (\n    SELECT e.unit_id, e.ts, e.value",
       absl::StrReplaceAll(plan.selectors().list(), {{"\n", "\n  "}}),
       "\n    FROM metric_events e\n    WHERE e.event_name IN (", names, ")\n"
       "      AND e.ts >= ", lower, " AND e.ts < ", end,
       "\n    OFFSET 0\n  ) v ON v.unit_id = u.unit_id AND v.ts >= ", earliest,
-      "\n  GROUP BY u.unit_id, u.variant_key\n),\n"
+      "\n  GROUP BY u.unit_id, u.variant_key", segments.agg_column, "\n),\n"
       "caps AS (SELECT ", caps_columns, percentile ? " FROM agg w" : "", ")\n"
       "SELECT w.variant_key, count(*)::bigint AS n, ", multiple, final_columns,
-      "\nFROM (\n  SELECT w.variant_key", vals.list(),
-      "\n  FROM agg w CROSS JOIN caps c\n  OFFSET 0\n) w\n"
-      "GROUP BY w.variant_key\nORDER BY w.variant_key");
+      segments.final_columns, "\nFROM (\n  SELECT w.variant_key", segments.vals_columns,
+      vals.list(), "\n  FROM agg w CROSS JOIN caps c", segments.vals_join,
+      "\n  OFFSET 0\n) w\n"
+      "GROUP BY w.variant_key", segments.group_by, "\nORDER BY w.variant_key", segments.group_by);
   return AggregationQuery{std::move(sql), q.TakeParams()};
 }
+
+void AddMoments(const MetricMoments& from, MetricMoments* into) {
+  into->n += from.n;
+  into->sum_y += from.sum_y;
+  into->sum_y2 += from.sum_y2;
+  into->sum_x += from.sum_x;
+  into->sum_x2 += from.sum_x2;
+  into->sum_xy += from.sum_xy;
+  into->sum_d += from.sum_d;
+  into->sum_d2 += from.sum_d2;
+  into->sum_yd += from.sum_yd;
+  into->sum_e += from.sum_e;
+  into->sum_e2 += from.sum_e2;
+  into->sum_xe += from.sum_xe;
+  into->sum_ye += from.sum_ye;
+  into->sum_dx += from.sum_dx;
+  into->sum_de += from.sum_de;
+  into->units_missing_pre_period += from.units_missing_pre_period;
+  into->cap = std::max(into->cap, from.cap);
+}
+
+namespace {
+
+// Runs `query` with the session settings of the aggregation (see Aggregate's notes).
+pqxx::result RunAggregationStatement(pqxx::work& work, const AggregationQuery& query) {
+  work.exec0("SET TRANSACTION READ ONLY");
+  // Measured (20k units, 100k events, 3 metrics): JIT compiles the wide aggregate for ~2.8 s of
+  // a 3.9 s query; index nested loops per unit and partition take 1.0 s where one hash join over
+  // the pruned partitions takes 0.36 s, and a nested loop over freshly loaded, not yet analysed
+  // partitions took minutes. The aggregation is a bulk join: plan it as one.
+  work.exec0("SET LOCAL jit = off");
+  work.exec0("SET LOCAL enable_nestloop = off");
+  work.exec0("SET LOCAL work_mem = '256MB'");
+  // The final GROUP BY variant has a handful of groups, but over CTE rows without statistics
+  // the planner estimated 200 and sorted all per-unit rows instead (1M units: a 266 MB external
+  // merge sort, ~3.5 s). Without Sort nodes it hashes the groups; percentile_cont sorts inside
+  // the aggregate and is not affected (nor is the small ranking of segment values).
+  work.exec0("SET LOCAL enable_sort = off");
+  return work.exec_params(query.sql, pqxx::prepare::make_dynamic_params(query.params));
+}
+
+// The metric columns of `row` starting at `base` (layout of BuildAggregationQuery's final level).
+MetricMoments MomentsFromRow(const pqxx::row& row, int base, int64_t n) {
+  auto value = [&](int offset) {
+    const pqxx::field field = row[base + offset];
+    return field.is_null() ? 0.0 : field.as<double>();
+  };
+  MetricMoments m;
+  m.n = n;
+  m.sum_y = value(0);
+  m.sum_y2 = value(1);
+  m.sum_x = value(2);
+  m.sum_x2 = value(3);
+  m.sum_xy = value(4);
+  m.sum_d = value(5);
+  m.sum_d2 = value(6);
+  m.sum_yd = value(7);
+  m.sum_e = value(8);
+  m.sum_e2 = value(9);
+  m.sum_xe = value(10);
+  m.sum_ye = value(11);
+  m.sum_dx = value(12);
+  m.sum_de = value(13);
+  m.units_missing_pre_period = row[base + 14].as<int64_t>();
+  m.cap = row[base + 15].is_null() ? std::numeric_limits<double>::infinity()
+                                   : row[base + 15].as<double>();
+  return m;
+}
+
+}  // namespace
 
 absl::StatusOr<AggregationResult> Aggregate(store::ConnectionPool& pool,
                                             const AggregationRequest& request) {
   const AggregationQuery query = BuildAggregationQuery(request);
+  const bool segmented = !request.segment_by.empty();
   AggregationResult result;
   result.moments.resize(request.metrics.size());
   absl::Status status = pool.Run([&](pqxx::work& work) -> absl::Status {
-    work.exec0("SET TRANSACTION READ ONLY");
-    // Measured (20k units, 100k events, 3 metrics): JIT compiles the wide aggregate for ~2.8 s of
-    // a 3.9 s query; index nested loops per unit and partition take 1.0 s where one hash join over
-    // the pruned partitions takes 0.36 s, and a nested loop over freshly loaded, not yet analysed
-    // partitions took minutes. The aggregation is a bulk join: plan it as one.
-    work.exec0("SET LOCAL jit = off");
-    work.exec0("SET LOCAL enable_nestloop = off");
-    work.exec0("SET LOCAL work_mem = '256MB'");
-    // The final GROUP BY variant has a handful of groups, but over CTE rows without statistics
-    // the planner estimated 200 and sorted all per-unit rows instead (1M units: a 266 MB external
-    // merge sort, ~3.5 s). Without Sort nodes it hashes the groups; percentile_cont sorts inside
-    // the aggregate and is not affected.
-    work.exec0("SET LOCAL enable_sort = off");
-    const pqxx::result rows =
-        work.exec_params(query.sql, pqxx::prepare::make_dynamic_params(query.params));
+    const pqxx::result rows = RunAggregationStatement(work, query);
+    // Segments by number: 0 "(none)", 1..max_segments ranked values, max_segments + 1 "other".
+    std::map<int64_t, SegmentAggregate> segments;
+    const int segment_base = 3 + static_cast<int>(request.metrics.size()) * kColumnsPerMetric;
     for (const pqxx::row& row : rows) {
       const std::string variant = row[0].as<std::string>();
-      result.units[variant] = row[1].as<int64_t>();
+      const int64_t n = row[1].as<int64_t>();
       result.multiple_exposure_units = row[2].as<int64_t>();
+      SegmentAggregate* segment = nullptr;
+      if (segmented) {
+        const int64_t number = row[segment_base].as<int64_t>();
+        segment = &segments[number];
+        segment->moments.resize(request.metrics.size());
+        segment->none = number == 0;
+        segment->other = number > request.max_segments;
+        segment->value = segment->none    ? "(none)"
+                         : segment->other ? "other"
+                                          : row[segment_base + 1].as<std::string>();
+        if (segment->other) segment->pooled_values = row[segment_base + 2].as<int64_t>();
+        segment->units[variant] = n;
+      }
+      result.units[variant] += n;
       for (size_t i = 0; i < request.metrics.size(); ++i) {
-        const int base = 3 + static_cast<int>(i) * kColumnsPerMetric;
-        auto value = [&](int offset) {
-          const pqxx::field field = row[base + offset];
-          return field.is_null() ? 0.0 : field.as<double>();
-        };
-        MetricMoments m;
-        m.n = row[1].as<int64_t>();
-        m.sum_y = value(0);
-        m.sum_y2 = value(1);
-        m.sum_x = value(2);
-        m.sum_x2 = value(3);
-        m.sum_xy = value(4);
-        m.sum_d = value(5);
-        m.sum_d2 = value(6);
-        m.sum_yd = value(7);
-        m.sum_e = value(8);
-        m.sum_e2 = value(9);
-        m.sum_xe = value(10);
-        m.sum_ye = value(11);
-        m.sum_dx = value(12);
-        m.sum_de = value(13);
-        m.units_missing_pre_period = row[base + 14].as<int64_t>();
-        m.cap = row[base + 15].is_null() ? std::numeric_limits<double>::infinity()
-                                         : row[base + 15].as<double>();
-        result.moments[i][variant] = m;
+        const MetricMoments m =
+            MomentsFromRow(row, 3 + static_cast<int>(i) * kColumnsPerMetric, n);
+        if (segment != nullptr) {
+          segment->moments[i][variant] = m;
+          MetricMoments& total = result.moments[i][variant];
+          if (total.n == 0) total.cap = m.cap;
+          AddMoments(m, &total);
+        } else {
+          result.moments[i][variant] = m;
+        }
       }
     }
+    // Ranked values first (by number), then "other", then "(none)".
+    for (auto& [number, segment] : segments) {
+      if (number > 0) result.segments.push_back(std::move(segment));
+    }
+    if (segments.count(0) > 0) result.segments.push_back(std::move(segments[0]));
     if (rows.empty()) {
       // No unit in the population: the excluded count still matters for health.
       result.multiple_exposure_units =
           work.exec_params1("SELECT count(*) FROM first_exposures WHERE experiment_key = $1 "
-                            "AND phase = $2 AND multiple_variants",
-                            request.experiment_key, request.phase)[0]
+                            "AND phase = $2 AND multiple_variants AND first_ts < $3::timestamptz",
+                            request.experiment_key, request.phase,
+                            TimestampLiteral(request.analysis_end_micros))[0]
               .as<int64_t>();
     }
     return absl::OkStatus();
   });
   if (!status.ok()) return status;
+  return result;
+}
+
+std::vector<int64_t> UtcMidnightsBetween(int64_t after_micros, int64_t until_micros) {
+  std::vector<int64_t> out;
+  // First midnight strictly after `after_micros` (floor division for instants before 1970).
+  int64_t day = after_micros / kMicrosPerDay;
+  if (after_micros < 0 && after_micros % kMicrosPerDay != 0) --day;
+  for (int64_t midnight = (day + 1) * kMicrosPerDay; midnight <= until_micros;
+       midnight += kMicrosPerDay) {
+    out.push_back(midnight);
+  }
+  return out;
+}
+
+namespace {
+
+constexpr const char* kSnapshotSums[] = {"sum_y",  "sum_y2", "sum_x",  "sum_x2", "sum_xy",
+                                         "sum_d",  "sum_d2", "sum_yd", "sum_e",  "sum_e2",
+                                         "sum_xe", "sum_ye", "sum_dx", "sum_de"};
+
+double* SumField(MetricMoments& m, int k) {
+  double* fields[] = {&m.sum_y,  &m.sum_y2, &m.sum_x,  &m.sum_x2, &m.sum_xy,
+                      &m.sum_d,  &m.sum_d2, &m.sum_yd, &m.sum_e,  &m.sum_e2,
+                      &m.sum_xe, &m.sum_ye, &m.sum_dx, &m.sum_de};
+  return fields[k];
+}
+
+// Exact text of a double for a float8 parameter ("Infinity" for +inf).
+std::string Float8Text(double value) {
+  if (std::isinf(value)) return value > 0 ? "Infinity" : "-Infinity";
+  return absl::StrFormat("%.17g", value);
+}
+
+}  // namespace
+
+absl::StatusOr<DailySnapshotsResult> DailySnapshots(store::ConnectionPool& pool,
+                                                    const DailySnapshotsRequest& request) {
+  const AggregationRequest& base = request.base;
+  for (size_t k = 0; k < request.days.size(); ++k) {
+    if (request.days[k] % kMicrosPerDay != 0 || (k > 0 && request.days[k] <= request.days[k - 1])) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "days[", k, "] must be a UTC midnight after days[", k == 0 ? 0 : k - 1, "], got ",
+          TimestampLiteral(request.days[k])));
+    }
+  }
+  DailySnapshotsResult result;
+  result.moments.assign(base.metrics.size(),
+                        std::vector<std::map<std::string, MetricMoments>>(request.days.size()));
+  if (request.days.empty() || base.metrics.empty()) return result;
+  std::map<int64_t, size_t> day_index;
+  for (size_t k = 0; k < request.days.size(); ++k) day_index[request.days[k]] = k;
+  std::map<std::pair<std::string, int64_t>, size_t> metric_index;
+  for (size_t i = 0; i < base.metrics.size(); ++i) {
+    metric_index[{base.metrics[i].key, base.metrics[i].version}] = i;
+  }
+  // stored[i][k]: variants read from the store for metric i on day k.
+  std::vector<std::vector<size_t>> stored(base.metrics.size(),
+                                          std::vector<size_t>(request.days.size(), 0));
+  absl::Status status = pool.Run([&](pqxx::work& work) -> absl::Status {
+    work.exec0("SET TRANSACTION READ ONLY");
+    const pqxx::result rows = work.exec_params(
+        absl::StrCat("SELECT metric_key, metric_version, "
+                     "(extract(epoch FROM as_of) * 1000000)::bigint, variant_key, n, ",
+                     absl::StrJoin(kSnapshotSums, ", "),
+                     ", units_missing_pre_period, cap FROM readout_snapshots "
+                     "WHERE experiment_key = $1 AND phase = $2 "
+                     "AND as_of >= $3::timestamptz AND as_of <= $4::timestamptz"),
+        base.experiment_key, base.phase, TimestampLiteral(request.days.front()),
+        TimestampLiteral(request.days.back()));
+    for (const pqxx::row& row : rows) {
+      const auto metric = metric_index.find({row[0].as<std::string>(), row[1].as<int64_t>()});
+      const auto day = day_index.find(row[2].as<int64_t>());
+      if (metric == metric_index.end() || day == day_index.end()) continue;
+      MetricMoments m;
+      m.n = row[4].as<int64_t>();
+      for (int k = 0; k < 14; ++k) *SumField(m, k) = row[5 + k].as<double>();
+      m.units_missing_pre_period = row[19].as<int64_t>();
+      m.cap = row[20].as<double>();
+      result.moments[metric->second][day->second][row[3].as<std::string>()] = m;
+      ++stored[metric->second][day->second];
+    }
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+
+  for (size_t k = 0; k < request.days.size(); ++k) {
+    AggregationRequest day = base;
+    day.segment_by.clear();
+    day.analysis_end_micros = request.days[k];
+    day.metrics.clear();
+    std::vector<size_t> missing;
+    for (size_t i = 0; i < base.metrics.size(); ++i) {
+      if (stored[i][k] < request.variants.size()) {
+        missing.push_back(i);
+        day.metrics.push_back(base.metrics[i]);
+      }
+    }
+    if (missing.empty()) continue;
+    absl::StatusOr<AggregationResult> sums = Aggregate(pool, day);
+    if (!sums.ok()) return sums.status();
+    ++result.days_aggregated;
+    for (size_t j = 0; j < missing.size(); ++j) {
+      std::map<std::string, MetricMoments>& out = result.moments[missing[j]][k];
+      out.clear();
+      for (const std::string& variant : request.variants) {
+        const auto found = sums->moments[j].find(variant);
+        out[variant] = found != sums->moments[j].end() ? found->second : MetricMoments{};
+        if (found == sums->moments[j].end() && !sums->moments[j].empty()) {
+          out[variant].cap = sums->moments[j].begin()->second.cap;  // same cap for every variant
+        }
+      }
+    }
+    if (request.days[k] >= request.store_before_micros) continue;
+    // One multi-row INSERT per day: (metrics × variants) rows of 22 parameters each.
+    std::vector<std::string> params;
+    std::string values;
+    for (size_t j = 0; j < missing.size(); ++j) {
+      const metrics::MetricDefinition& metric = day.metrics[j];
+      for (const auto& [variant, m] : result.moments[missing[j]][k]) {
+        std::vector<std::string> row = {base.experiment_key,
+                                        std::to_string(base.phase),
+                                        metric.key,
+                                        std::to_string(metric.version),
+                                        TimestampLiteral(request.days[k]),
+                                        variant,
+                                        std::to_string(m.n)};
+        MetricMoments copy = m;
+        for (int s = 0; s < 14; ++s) row.push_back(Float8Text(*SumField(copy, s)));
+        row.push_back(std::to_string(m.units_missing_pre_period));
+        row.push_back(Float8Text(m.cap));
+        const char* types[] = {"text", "int", "text", "int", "timestamptz", "text", "bigint"};
+        std::string tuple;
+        for (size_t c = 0; c < row.size(); ++c) {
+          params.push_back(std::move(row[c]));
+          const char* type = c < 7 ? types[c] : c == 21 ? "bigint" : "float8";
+          absl::StrAppend(&tuple, c == 0 ? "" : ", ", "$", params.size(), "::", type);
+        }
+        absl::StrAppend(&values, values.empty() ? "" : ",\n", "(", tuple, ")");
+      }
+    }
+    absl::Status stored_status = pool.Run([&](pqxx::work& work) -> absl::Status {
+      work.exec_params0(
+          absl::StrCat("INSERT INTO readout_snapshots (experiment_key, phase, metric_key, "
+                       "metric_version, as_of, variant_key, n, ",
+                       absl::StrJoin(kSnapshotSums, ", "),
+                       ", units_missing_pre_period, cap) VALUES\n", values,
+                       "\nON CONFLICT DO NOTHING"),
+          pqxx::prepare::make_dynamic_params(params));
+      return absl::OkStatus();
+    });
+    if (!stored_status.ok()) return stored_status;
+    ++result.days_stored;
+  }
   return result;
 }
 

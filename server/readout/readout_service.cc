@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -178,6 +179,223 @@ bool ControlBaseline(const std::string& kind, const MetricMoments& m, double* me
   return *sd > 0;
 }
 
+// The phase's variants as the readout analyses them.
+struct Arms {
+  const experiments::Phase* phase = nullptr;
+  std::vector<double> weights;   // configured, per phase variant
+  double weight_sum = 0.0;
+  std::vector<size_t> analysed;  // indices of variants with weight > 0, control first
+};
+
+stats::AbAnalysisSettings MetricSettings(const stats::AbAnalysisSettings& base,
+                                         const metrics::MetricDefinition& metric,
+                                         const RoleMetric& role) {
+  stats::AbAnalysisSettings settings = base;
+  settings.direction = metric.direction == "decrease" ? stats::Direction::kDecreaseIsGood
+                                                      : stats::Direction::kIncreaseIsGood;
+  if (role.role == v1::METRIC_ROLE_GUARDRAIL) settings.guardrail_margin = role.margin;
+  return settings;
+}
+
+// stats::AnalyzeAb over the analysed arms of one metric (absent variants count as empty arms).
+// Internal when the statistics reject the aggregated sums: that is a bug, not a user error.
+absl::StatusOr<stats::AbAnalysisResult> AnalyzeMoments(
+    const metrics::MetricDefinition& metric, const std::map<std::string, MetricMoments>& moments,
+    const Arms& arms, const stats::AbAnalysisSettings& settings) {
+  const stats::MetricKind kind = StatsKind(metric.kind);
+  const bool covariate = metric.cuped_pre_period_days > 0;
+  stats::AbAnalysisInput input;
+  input.kind = kind;
+  input.has_covariate = covariate;
+  input.control_index = 0;
+  for (size_t v : arms.analysed) {
+    const std::string& key = arms.phase->variants[v].key;
+    const auto it = moments.find(key);
+    input.variants.push_back(
+        ToVariantStats(key, it == moments.end() ? MetricMoments{} : it->second, kind, covariate));
+    input.weights.push_back(arms.weights[v]);
+  }
+  absl::StatusOr<stats::AbAnalysisResult> analysis = stats::AnalyzeAb(input, settings);
+  if (!analysis.ok()) {
+    return absl::InternalError(absl::StrCat("metric '", metric.key,
+                                            "': the statistics rejected the aggregated data: ",
+                                            analysis.status().message()));
+  }
+  return analysis;
+}
+
+// The result of one metric over `moments` (the readout's, or one segment's): the summary of every
+// analysed variant and the effect of every treatment, adjusted_p_value = p_value (the readout
+// Holm-adjusts its success metrics afterwards), significance not yet marked.
+absl::Status FillMetricResult(const metrics::MetricDefinition& metric, const RoleMetric& role,
+                              const std::map<std::string, MetricMoments>& moments,
+                              const Arms& arms, const stats::AbAnalysisSettings& base_settings,
+                              v1::MetricResult* result) {
+  const stats::MetricKind kind = StatsKind(metric.kind);
+  const bool covariate = metric.cuped_pre_period_days > 0;
+  result->set_metric_key(metric.key);
+  result->set_metric_version(metric.version);
+  result->set_name(metric.name);
+  result->set_role(role.role);
+  result->set_kind(ProtoKind(metric.kind));
+  result->set_direction(metric.direction == "decrease" ? v1::METRIC_DIRECTION_DECREASE
+                                                       : v1::METRIC_DIRECTION_INCREASE);
+  result->set_cuped_pre_period_days(metric.cuped_pre_period_days);
+  result->set_guardrail_margin(role.margin);
+  for (size_t v : arms.analysed) {
+    const std::string& key = arms.phase->variants[v].key;
+    const auto it = moments.find(key);
+    const MetricMoments m = it == moments.end() ? MetricMoments{} : it->second;
+    v1::VariantMetricSummary* summary = result->add_variants();
+    summary->set_variant(key);
+    summary->set_n(m.n);
+    summary->set_sum(m.sum_y);
+    summary->set_denominator_sum(m.sum_d);
+    const double denominator =
+        kind == stats::MetricKind::kRatio ? m.sum_d : static_cast<double>(m.n);
+    summary->set_mean(denominator != 0 ? m.sum_y / denominator : 0.0);
+    summary->set_units_missing_pre_period(covariate ? m.units_missing_pre_period : 0);
+  }
+  absl::StatusOr<stats::AbAnalysisResult> analysis =
+      AnalyzeMoments(metric, moments, arms, MetricSettings(base_settings, metric, role));
+  if (!analysis.ok()) return analysis.status();
+  for (const stats::VariantResult& variant : analysis->results) {
+    v1::VariantEffect* effect = result->add_effects();
+    FillEffect(variant, effect);
+    effect->set_adjusted_p_value(variant.p_value);
+  }
+  return absl::OkStatus();
+}
+
+// significant_better / significant_worse of every effect: the primary estimate is valid, its
+// adjusted_p_value <= alpha, and it points in the good / bad direction of the metric.
+void MarkSignificance(double alpha, v1::MetricResult* result) {
+  const bool increase = result->direction() != v1::METRIC_DIRECTION_DECREASE;
+  for (v1::VariantEffect& effect : *result->mutable_effects()) {
+    const v1::Effect& primary =
+        effect.primary_is_cuped() ? effect.cuped().absolute() : effect.absolute();
+    const bool significant = primary.valid() && effect.adjusted_p_value() <= alpha;
+    const bool up = primary.estimate() > 0;
+    const bool down = primary.estimate() < 0;
+    effect.set_significant_better(significant && (increase ? up : down));
+    effect.set_significant_worse(significant && (increase ? down : up));
+  }
+}
+
+// Units per phase variant (0 when absent) and the ReadoutVariant list; returns the total.
+int64_t FillVariants(const Arms& arms, const std::map<std::string, int64_t>& units,
+                     std::vector<int64_t>* counts,
+                     google::protobuf::RepeatedPtrField<v1::ReadoutVariant>* out) {
+  int64_t total = 0;
+  counts->clear();
+  for (const auto& variant : arms.phase->variants) {
+    const auto it = units.find(variant.key);
+    counts->push_back(it == units.end() ? 0 : it->second);
+    total += counts->back();
+  }
+  for (size_t v = 0; v < arms.phase->variants.size(); ++v) {
+    v1::ReadoutVariant* variant = out->Add();
+    variant->set_key(arms.phase->variants[v].key);
+    variant->set_weight(arms.weights[v]);
+    variant->set_units((*counts)[v]);
+    variant->set_expected_fraction(arms.weight_sum > 0 ? arms.weights[v] / arms.weight_sum : 0.0);
+    variant->set_observed_fraction(
+        total > 0 ? static_cast<double>((*counts)[v]) / static_cast<double>(total) : 0.0);
+  }
+  return total;
+}
+
+void FillSrm(const stats::SrmResult& srm, v1::SampleRatioMismatch* out) {
+  out->set_chi2(srm.chi2);
+  out->set_p_value(srm.p_value);
+  out->set_df(srm.df);
+  out->set_flagged(srm.flagged);
+  out->set_threshold(stats::kDefaultSrmThreshold);
+}
+
+// "segment_by must be ..." when the attribute name is not 1..kMaxSegmentNameLength characters
+// (UTF-8 code points) without control characters; OK for "" (no segments).
+absl::Status ValidateSegmentBy(const std::string& name) {
+  size_t characters = 0;
+  for (unsigned char c : name) {
+    if ((c & 0xC0) != 0x80) ++characters;
+    if (c < 0x20 || c == 0x7F) {
+      return absl::InvalidArgumentError(
+          "segment_by must be an exposure attribute name without control characters");
+    }
+  }
+  if (characters > kMaxSegmentNameLength) {
+    return absl::InvalidArgumentError(absl::StrCat("segment_by must be 1 to ",
+                                                   kMaxSegmentNameLength,
+                                                   " characters long, got ", characters));
+  }
+  return absl::OkStatus();
+}
+
+// The readout's segments (see SegmentReadout in readouts.proto): each analysed like the readout,
+// uncorrected, significance against alpha.
+absl::Status FillSegments(const AggregationResult& sums, const AggregationRequest& aggregation,
+                          const std::vector<RoleMetric>& roles, const Arms& arms,
+                          const stats::AbAnalysisSettings& base_settings, double alpha,
+                          v1::Readout* readout) {
+  for (const SegmentAggregate& segment : sums.segments) {
+    v1::SegmentReadout* out = readout->add_segments();
+    out->set_value(segment.value);
+    out->set_other(segment.other);
+    out->set_none(segment.none);
+    out->set_pooled_values(segment.pooled_values);
+    std::vector<int64_t> counts;
+    out->set_units(FillVariants(arms, segment.units, &counts, out->mutable_variants()));
+    std::vector<int64_t> srm_counts;
+    std::vector<double> srm_weights;
+    for (size_t v : arms.analysed) {
+      srm_counts.push_back(counts[v]);
+      srm_weights.push_back(arms.weights[v]);
+    }
+    absl::StatusOr<stats::SrmResult> srm = stats::SampleRatioMismatch(srm_counts, srm_weights);
+    if (!srm.ok()) return srm.status();
+    FillSrm(*srm, out->mutable_srm());
+    for (size_t i = 0; i < roles.size(); ++i) {
+      v1::MetricResult* result = out->add_metrics();
+      absl::Status filled = FillMetricResult(aggregation.metrics[i], roles[i],
+                                             segment.moments[i], arms, base_settings, result);
+      if (!filled.ok()) return filled;
+      MarkSignificance(alpha, result);
+    }
+  }
+  return absl::OkStatus();
+}
+
+// One point of each treatment's series (series[t] for the t-th treatment) of `metric`, from its
+// moments as of `as_of`: the primary relative effect (CUPED when adjusted) and its always-valid
+// interval (settings.sequential must be on).
+absl::Status AddTimeseriesPoints(const metrics::MetricDefinition& metric,
+                                 const std::map<std::string, MetricMoments>& moments,
+                                 int64_t as_of, bool running, const Arms& arms,
+                                 const stats::AbAnalysisSettings& settings,
+                                 const std::vector<v1::MetricTimeseries*>& series) {
+  absl::StatusOr<stats::AbAnalysisResult> analysis =
+      AnalyzeMoments(metric, moments, arms, settings);
+  if (!analysis.ok()) return analysis.status();
+  for (size_t t = 0; t < analysis->results.size(); ++t) {
+    const stats::VariantResult& r = analysis->results[t];
+    v1::TimeseriesPoint* point = series[t]->add_points();
+    point->set_as_of_micros(as_of);
+    point->set_running(running);
+    point->set_control_n(r.control_n);
+    point->set_control_mean(r.control_mean);
+    point->set_n(r.n);
+    point->set_mean(r.mean);
+    ToProto(r.primary_relative, point->mutable_relative());
+    point->set_cuped_adjusted(r.primary_is_cuped);
+    if (r.sequential.has_value()) {
+      ToProto(r.sequential->relative.effect, point->mutable_sequential_relative());
+    }
+    for (stats::ResultFlag flag : r.flags) point->add_flags(ProtoFlag(flag));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 ReadoutService::ReadoutService(store::ConnectionPool* pool,
@@ -204,6 +422,9 @@ absl::StatusOr<v1::Readout> ReadoutService::GetReadout(const v1::GetReadoutReque
   if (request.as_of_micros() < 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("as_of_micros must be >= 0, got ", request.as_of_micros()));
+  }
+  if (absl::Status segment = ValidateSegmentBy(request.segment_by()); !segment.ok()) {
+    return segment;
   }
 
   // --- configuration ---
@@ -255,6 +476,7 @@ absl::StatusOr<v1::Readout> ReadoutService::GetReadout(const v1::GetReadoutReque
   int64_t end = request.as_of_micros() != 0 ? request.as_of_micros() : now;
   if (phase->ended_at_micros != 0) end = std::min(end, phase->ended_at_micros);
   aggregation.analysis_end_micros = end;
+  aggregation.segment_by = request.segment_by();
   for (const RoleMetric& role : roles) {
     absl::StatusOr<std::optional<metrics::MetricDefinition>> metric = metrics_->Find(role.key, 0);
     if (!metric.ok()) return metric.status();
@@ -269,7 +491,7 @@ absl::StatusOr<v1::Readout> ReadoutService::GetReadout(const v1::GetReadoutReque
   const auto aggregation_start = std::chrono::steady_clock::now();
   absl::StatusOr<AggregationResult> sums = Aggregate(*pool_, aggregation);
   if (!sums.ok()) return sums.status();
-  const double aggregation_seconds = SecondsSince(aggregation_start);
+  double aggregation_seconds = SecondsSince(aggregation_start);
   const auto stats_start = std::chrono::steady_clock::now();
 
   v1::Readout readout;
@@ -283,28 +505,17 @@ absl::StatusOr<v1::Readout> ReadoutService::GetReadout(const v1::GetReadoutReque
   readout.set_sequential(!request.fixed_horizon());
   readout.set_control_variant(phase->variants[0].key);
 
-  std::vector<int64_t> counts;
-  std::vector<double> weights;
-  double weight_sum = 0;
-  int64_t total_units = 0;
+  Arms arms;
+  arms.phase = phase;
   for (const auto& variant : phase->variants) {
-    const auto it = sums->units.find(variant.key);
-    counts.push_back(it == sums->units.end() ? 0 : it->second);
-    weights.push_back(variant.weight);
-    weight_sum += variant.weight;
-    total_units += counts.back();
+    arms.weights.push_back(variant.weight);
+    arms.weight_sum += variant.weight;
   }
-  for (size_t v = 0; v < phase->variants.size(); ++v) {
-    v1::ReadoutVariant* out = readout.add_variants();
-    out->set_key(phase->variants[v].key);
-    out->set_weight(weights[v]);
-    out->set_units(counts[v]);
-    out->set_expected_fraction(weight_sum > 0 ? weights[v] / weight_sum : 0.0);
-    out->set_observed_fraction(total_units > 0 ? static_cast<double>(counts[v]) / total_units
-                                               : 0.0);
-  }
+  std::vector<int64_t> counts;
+  const int64_t total_units = FillVariants(arms, sums->units, &counts, readout.mutable_variants());
+  const std::vector<double>& weights = arms.weights;
   // Variants with weight 0 receive no traffic by design; SRM and the analysis use the others.
-  std::vector<size_t> analysed;
+  std::vector<size_t>& analysed = arms.analysed;
   for (size_t v = 0; v < weights.size(); ++v) {
     if (weights[v] > 0) analysed.push_back(v);
   }
@@ -328,55 +539,13 @@ absl::StatusOr<v1::Readout> ReadoutService::GetReadout(const v1::GetReadoutReque
   base_settings.correction = stats::Correction::kNone;
   std::vector<std::pair<v1::VariantEffect*, double>> family;  // success metrics × variants
   for (size_t i = 0; i < roles.size(); ++i) {
-    const metrics::MetricDefinition& metric = aggregation.metrics[i];
-    const stats::MetricKind kind = StatsKind(metric.kind);
-    const bool covariate = metric.cuped_pre_period_days > 0;
     v1::MetricResult* result = readout.add_metrics();
-    result->set_metric_key(metric.key);
-    result->set_metric_version(metric.version);
-    result->set_name(metric.name);
-    result->set_role(roles[i].role);
-    result->set_kind(ProtoKind(metric.kind));
-    result->set_direction(metric.direction == "decrease" ? v1::METRIC_DIRECTION_DECREASE
-                                                         : v1::METRIC_DIRECTION_INCREASE);
-    result->set_cuped_pre_period_days(metric.cuped_pre_period_days);
-    result->set_guardrail_margin(roles[i].margin);
-
-    stats::AbAnalysisInput input;
-    input.kind = kind;
-    input.has_covariate = covariate;
-    input.control_index = 0;
-    for (size_t v : analysed) {
-      const std::string& key = phase->variants[v].key;
-      const auto it = sums->moments[i].find(key);
-      const MetricMoments moments = it == sums->moments[i].end() ? MetricMoments{} : it->second;
-      input.variants.push_back(ToVariantStats(key, moments, kind, covariate));
-      input.weights.push_back(weights[v]);
-      v1::VariantMetricSummary* summary = result->add_variants();
-      summary->set_variant(key);
-      summary->set_n(moments.n);
-      summary->set_sum(moments.sum_y);
-      summary->set_denominator_sum(moments.sum_d);
-      const double denominator =
-          kind == stats::MetricKind::kRatio ? moments.sum_d : static_cast<double>(moments.n);
-      summary->set_mean(denominator != 0 ? moments.sum_y / denominator : 0.0);
-      summary->set_units_missing_pre_period(covariate ? moments.units_missing_pre_period : 0);
-    }
-    stats::AbAnalysisSettings settings = base_settings;
-    settings.direction = metric.direction == "decrease" ? stats::Direction::kDecreaseIsGood
-                                                        : stats::Direction::kIncreaseIsGood;
-    if (roles[i].role == v1::METRIC_ROLE_GUARDRAIL) settings.guardrail_margin = roles[i].margin;
-    absl::StatusOr<stats::AbAnalysisResult> analysis = stats::AnalyzeAb(input, settings);
-    if (!analysis.ok()) {
-      return absl::InternalError(absl::StrCat("metric '", metric.key,
-                                              "': the statistics rejected the aggregated data: ",
-                                              analysis.status().message()));
-    }
-    for (const stats::VariantResult& variant : analysis->results) {
-      v1::VariantEffect* effect = result->add_effects();
-      FillEffect(variant, effect);
-      effect->set_adjusted_p_value(variant.p_value);
-      if (roles[i].role == v1::METRIC_ROLE_SUCCESS) family.emplace_back(effect, variant.p_value);
+    absl::Status filled = FillMetricResult(aggregation.metrics[i], roles[i], sums->moments[i],
+                                           arms, base_settings, result);
+    if (!filled.ok()) return filled;
+    if (roles[i].role != v1::METRIC_ROLE_SUCCESS) continue;
+    for (v1::VariantEffect& effect : *result->mutable_effects()) {
+      family.emplace_back(&effect, effect.p_value());
     }
   }
   // Holm across success metrics × variants.
@@ -389,17 +558,14 @@ absl::StatusOr<v1::Readout> ReadoutService::GetReadout(const v1::GetReadoutReque
       family[k].first->set_adjusted_p_value((*adjusted)[k]);
     }
   }
-  for (v1::MetricResult& result : *readout.mutable_metrics()) {
-    const bool increase = result.direction() != v1::METRIC_DIRECTION_DECREASE;
-    for (v1::VariantEffect& effect : *result.mutable_effects()) {
-      const v1::Effect& primary =
-          effect.primary_is_cuped() ? effect.cuped().absolute() : effect.absolute();
-      const bool significant = primary.valid() && effect.adjusted_p_value() <= alpha;
-      const bool up = primary.estimate() > 0;
-      const bool down = primary.estimate() < 0;
-      effect.set_significant_better(significant && (increase ? up : down));
-      effect.set_significant_worse(significant && (increase ? down : up));
-    }
+  for (v1::MetricResult& result : *readout.mutable_metrics()) MarkSignificance(alpha, &result);
+
+  // --- segments (descriptive: uncorrected, not a decision input) ---
+  if (!request.segment_by().empty()) {
+    readout.set_segment_by(request.segment_by());
+    absl::Status segmented =
+        FillSegments(*sums, aggregation, roles, arms, base_settings, alpha, &readout);
+    if (!segmented.ok()) return segmented;
   }
 
   // --- health ---
@@ -603,8 +769,67 @@ absl::StatusOr<v1::Readout> ReadoutService::GetReadout(const v1::GetReadoutReque
       decision->add_reasons(absl::StrCat("Power: ", power->note(), "."));
     }
   }
+  double stats_seconds = SecondsSince(stats_start);
+
+  // --- daily cumulative time series (from stored snapshots) ---
+  if (request.include_timeseries()) {
+    const auto snapshots_start = std::chrono::steady_clock::now();
+    std::vector<int64_t> days = UtcMidnightsBetween(phase->started_at_micros, end);
+    const bool truncated = days.size() > static_cast<size_t>(kMaxTimeseriesDays);
+    if (truncated) days.erase(days.begin(), days.end() - kMaxTimeseriesDays);
+    DailySnapshotsRequest snapshots_request;
+    snapshots_request.base = aggregation;
+    snapshots_request.days = days;
+    for (const auto& variant : phase->variants) snapshots_request.variants.push_back(variant.key);
+    snapshots_request.store_before_micros = now - kSnapshotSettleMicros;
+    // An analysis end that is itself a midnight not to be stored yet (e.g. "now" at midnight) has
+    // the readout's own statistics: it is not aggregated a second time.
+    const bool end_is_unstored_day = !days.empty() && days.back() == end &&
+                                     end >= snapshots_request.store_before_micros;
+    if (end_is_unstored_day) snapshots_request.days.pop_back();
+    absl::StatusOr<DailySnapshotsResult> snapshots = DailySnapshots(*pool_, snapshots_request);
+    if (!snapshots.ok()) return snapshots.status();
+    aggregation_seconds += SecondsSince(snapshots_start);
+    const auto series_start = std::chrono::steady_clock::now();
+    // Every point uses the always-valid interval too, whatever fixed_horizon says.
+    stats::AbAnalysisSettings series_settings = base_settings;
+    series_settings.sequential = true;
+    const bool running = days.empty() || days.back() != end;
+    for (size_t i = 0; i < roles.size(); ++i) {
+      const metrics::MetricDefinition& metric = aggregation.metrics[i];
+      std::vector<v1::MetricTimeseries*> series;
+      for (size_t t = 1; t < analysed.size(); ++t) {
+        v1::MetricTimeseries* out = readout.add_timeseries();
+        out->set_metric_key(metric.key);
+        out->set_metric_version(metric.version);
+        out->set_variant(phase->variants[analysed[t]].key);
+        out->set_control_variant(phase->variants[0].key);
+        out->set_truncated(truncated);
+        series.push_back(out);
+      }
+      RoleMetric plain = roles[i];
+      plain.role = v1::METRIC_ROLE_SECONDARY;  // no guardrail test per point
+      const stats::AbAnalysisSettings settings = MetricSettings(series_settings, metric, plain);
+      for (size_t k = 0; k < snapshots_request.days.size(); ++k) {
+        absl::Status added = AddTimeseriesPoints(metric, snapshots->moments[i][k], days[k],
+                                                 /*running=*/false, arms, settings, series);
+        if (!added.ok()) return added;
+      }
+      if (end_is_unstored_day) {
+        absl::Status added = AddTimeseriesPoints(metric, sums->moments[i], end,
+                                                 /*running=*/false, arms, settings, series);
+        if (!added.ok()) return added;
+      }
+      if (running) {
+        absl::Status added = AddTimeseriesPoints(metric, sums->moments[i], end,
+                                                 /*running=*/true, arms, settings, series);
+        if (!added.ok()) return added;
+      }
+    }
+    stats_seconds += SecondsSince(series_start);
+  }
   readout.set_aggregation_seconds(aggregation_seconds);
-  readout.set_stats_seconds(SecondsSince(stats_start));
+  readout.set_stats_seconds(stats_seconds);
   return readout;
 }
 

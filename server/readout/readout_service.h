@@ -21,7 +21,21 @@
 // "Significant" uses the primary estimate (CUPED when adjusted) and the p-value fed into the
 // correction (always-valid unless fixed_horizon).
 //
-// Errors: InvalidArgument (request fields), NotFound (experiment, phase or metric), 
+// Segments (request.segment_by): computed by the same aggregation statement (aggregation.h), each
+// segment analysed with the same per-metric path (FillMetricResult), its own SRM, p-values NOT
+// corrected across segments and never used by the decision (descriptive, as the proto says).
+//
+// Time series (request.include_timeseries): for every UTC midnight after the phase start up to
+// the analysis end (the last kMaxTimeseriesDays of them), the statistics as of that midnight come
+// from readout_snapshots (DailySnapshots: a completed day is aggregated once, stored, and read
+// back afterwards; days less than kSnapshotSettleMicros before now are computed but not stored,
+// so late events of a just-finished day still count); each point runs stats::AnalyzeAb with
+// sequential on (CUPED when the metric has a covariate). The last point is the readout itself at
+// the analysis end (running = true) unless that is a midnight. Without these two fields the
+// readout does exactly the work it did before they existed.
+//
+// Errors: InvalidArgument (request fields, e.g. "segment_by must be 1 to 100 characters long"),
+// NotFound (experiment, phase or metric), 
 // FailedPrecondition (no phase yet, no metrics), Unavailable (database down).
 //
 // Thread safety: thread-safe (the stores are).
@@ -43,6 +57,10 @@ namespace lift::readout {
 inline constexpr double kMaxMultipleExposureShare = 0.05;
 // Power the primary metric's MDE is planned for.
 inline constexpr double kPlannedPower = 0.8;
+// Longest time series returned (the most recent midnights; MetricTimeseries.truncated says so).
+inline constexpr int kMaxTimeseriesDays = 90;
+// A finished day is stored as a snapshot only once it ended at least this long ago (1 hour).
+inline constexpr int64_t kSnapshotSettleMicros = int64_t{3600} * 1'000'000;
 
 class ReadoutService {
  public:

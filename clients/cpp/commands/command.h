@@ -35,9 +35,15 @@ void AddReadoutCommand(CLI::App& app, Action* action);
 // ingest exposures|events --csv FILE [--batch N] [--dry-run].
 void AddIngestCommands(CLI::App& app, Action* action);
 // --- weekly review ---
+// review [--week 2026-W47] [--format md|html|json] [-o FILE] (commands/review.cc).
+void AddReviewCommand(CLI::App& app, Action* action);
 // --- end weekly review ---
 // --- launches ---
+// launch analyze|create|list (difference in differences around a launch).
+void AddLaunchCommands(CLI::App& app, Action* action);
 // --- end launches ---
+// --- security ---
+// --- end security ---
 
 // The whole text of `path`, or of standard input when `path` is "-". NotFound when unreadable.
 absl::StatusOr<std::string> ReadInputFile(const std::string& path);

@@ -18,6 +18,10 @@
 //       cuped_pre_period_days: 14        # or `none`
 //       mde: 0.02
 //       tier: key_result
+//       target_date: 2026-12-31          # key results: when the target should be reached
+//     - key: error_rate                   # guardrail KPI thresholds (direction decrease: above = bad)
+//       warning_threshold: 0.02
+//       alert_threshold: 0.05
 // Output-only fields (version, created_at_micros, created_by) are accepted and ignored.
 #include <fstream>
 #include <iostream>
@@ -178,7 +182,10 @@ absl::Status MetricFromJson(const Json& json, const std::string& at, v1::Metric*
         auto tier = ParseEnum<v1::MetricTier>(value, field, "METRIC_TIER_", ParseTier);
         if (!tier.ok()) return tier.status();
         out->set_tier(*tier);
-      } else if (key == "version" || key == "created_at_micros" || key == "created_by") {
+      } else if (key == "target_date") out->set_target_date(text());  // weekly review KPI fields
+      else if (key == "warning_threshold") out->set_warning_threshold(value.get<double>());
+      else if (key == "alert_threshold") out->set_alert_threshold(value.get<double>());
+      else if (key == "version" || key == "created_at_micros" || key == "created_by") {
         // output only
       } else {
         return absl::InvalidArgumentError(absl::StrCat("unknown field ", field));
