@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "server/readout/aggregation.h"
+#include "server/store/table_statistics.h"
 #include "stats/ab_analysis.h"
 #include "stats/multiple_testing.h"
 #include "stats/power.h"
@@ -489,6 +490,10 @@ absl::StatusOr<v1::Readout> ReadoutService::GetReadout(const v1::GetReadoutReque
 
   // --- aggregation ---
   const auto aggregation_start = std::chrono::steady_clock::now();
+  // Fresh planner statistics first: a plan on never-analysed partitions can take minutes.
+  if (absl::StatusOr<int> analysed = store::RefreshStaleStatistics(*pool_); !analysed.ok()) {
+    return analysed.status();
+  }
   absl::StatusOr<AggregationResult> sums = Aggregate(*pool_, aggregation);
   if (!sums.ok()) return sums.status();
   double aggregation_seconds = SecondsSince(aggregation_start);
