@@ -8,46 +8,16 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "nlohmann/json.hpp"
+#include "server/metrics/selector_sql.h"
 #include "server/readout/aggregation.h"
+#include "server/store/sql_params.h"
 
 namespace lift::launch {
 namespace {
 
+using Parameters = store::SqlParams;
+
 // Binds parameters: Bind returns "$k::type"; the same (value, type) binds once.
-class Parameters {
- public:
-  std::string Bind(std::string value, const char* type) {
-    const std::string key = absl::StrCat(type, ":", value);
-    auto found = bound_.find(key);
-    if (found != bound_.end()) return found->second;
-    values_.push_back(std::move(value));
-    std::string placeholder = absl::StrCat("$", values_.size(), "::", type);
-    bound_.emplace(key, placeholder);
-    return placeholder;
-  }
-  std::vector<std::string> Take() { return std::move(values_); }
-
- private:
-  std::vector<std::string> values_;
-  std::map<std::string, std::string> bound_;
-};
-
-// SQL test of one attribute of the jsonb column `column` (NULL-safe, as the header says).
-std::string AttributeTest(const std::string& column, const std::string& attribute,
-                          const std::string& op, const std::vector<std::string>& values,
-                          Parameters& p) {
-  const std::string text = absl::StrCat("(", column, " ->> ", p.Bind(attribute, "text"), ")");
-  if (op == "equal")
-    return absl::StrCat("COALESCE(", text, " = ", p.Bind(values[0], "text"), ", false)");
-  if (op == "not_equal") {
-    return absl::StrCat("(", text, " IS DISTINCT FROM ", p.Bind(values[0], "text"), ")");
-  }
-  const std::string in =
-      absl::StrCat("COALESCE(", text, " = ANY (ARRAY(SELECT jsonb_array_elements_text(",
-                   p.Bind(nlohmann::json(values).dump(), "jsonb"), "))), false)");
-  return op == "in" ? in : absl::StrCat("(NOT ", in, ")");
-}
-
 std::string OperatorName(ConditionOperator op) {
   switch (op) {
     case ConditionOperator::kEqual:
@@ -69,19 +39,9 @@ std::string ConditionSql(const GroupCondition& condition, AttributeSource source
   for (const ConditionClause& clause : condition.clauses) {
     if (clause.source != source) continue;
     tests.push_back(
-        AttributeTest(column, clause.attribute, OperatorName(clause.op), clause.values, p));
+        store::JsonAttributeTest(column, clause.attribute, OperatorName(clause.op), clause.values, p));
   }
   return absl::StrJoin(tests, " AND ");
-}
-
-// The metric's event selector on row `e` of metric_events.
-std::string SelectorSql(const metrics::EventSelector& selector, Parameters& p) {
-  std::string sql = absl::StrCat("e.event_name = ", p.Bind(selector.event, "text"));
-  for (const metrics::PropertyFilter& filter : selector.filters) {
-    absl::StrAppend(&sql, " AND ",
-                    AttributeTest("e.properties", filter.property, filter.op, filter.values, p));
-  }
-  return sql;
 }
 
 }  // namespace
@@ -90,8 +50,8 @@ LaunchQuery BuildLaunchQuery(const LaunchQueryRequest& request) {
   Parameters p;
   const int64_t end_micros = request.window_start_micros + request.periods * request.period_micros;
   const std::string start =
-      p.Bind(readout::TimestampLiteral(request.window_start_micros), "timestamptz");
-  const std::string end = p.Bind(readout::TimestampLiteral(end_micros), "timestamptz");
+      p.Bind(store::TimestampLiteral(request.window_start_micros), "timestamptz");
+  const std::string end = p.Bind(store::TimestampLiteral(end_micros), "timestamptz");
   const std::string start_micros = p.Bind(std::to_string(request.window_start_micros), "bigint");
   const std::string period_micros = p.Bind(std::to_string(request.period_micros), "bigint");
 
@@ -143,7 +103,7 @@ LaunchQuery BuildLaunchQuery(const LaunchQueryRequest& request) {
         aggregation == "sum" || aggregation == "max" ? aggregation : "count";
     const std::string expression =
         absl::StrCat(function == "count" ? "count(*)" : absl::StrCat(function, "(e.value)"),
-                     " FILTER (WHERE ", SelectorSql(metric.numerator, p), ")");
+                     " FILTER (WHERE ", metrics::EventSelectorCondition(metric.numerator, "e", p), ")");
     auto [found, inserted] = aggregates.emplace(expression, absl::StrCat("a", aggregates.size()));
     if (inserted) absl::StrAppend(&up_columns, ",\n    ", expression, " AS ", found->second);
     const std::string raw = absl::StrCat("w.", found->second);
@@ -205,7 +165,7 @@ LaunchQuery BuildLaunchQuery(const LaunchQueryRequest& request) {
       "UNION ALL\n"
       "SELECT 1, NULL::text, NULL::boolean, NULL::bigint",
       summary_columns, "\nFROM units WHERE in_treated AND in_control");
-  return LaunchQuery{std::move(sql), p.Take()};
+  return LaunchQuery{std::move(sql), p.TakeParams()};
 }
 
 absl::StatusOr<LaunchPanel> LoadLaunchPanel(store::ConnectionPool& pool,

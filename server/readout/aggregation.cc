@@ -13,77 +13,17 @@
 #include "absl/strings/str_replace.h"
 #include "absl/time/time.h"
 #include "nlohmann/json.hpp"
+#include "server/metrics/selector_sql.h"
 
 namespace lift::readout {
 namespace {
 
+using QueryBuilder = store::SqlParams;
+using Columns = store::SqlColumns;
+
 constexpr int64_t kSecondsPerDay = 86400;
 constexpr int64_t kMicrosPerDay = kSecondsPerDay * 1'000'000;
 constexpr int kColumnsPerMetric = 16;  // 14 sums, missing pre-period count, cap
-
-class QueryBuilder {
- public:
-  // Binds `value` and returns "$k::type"; the same (value, type) binds once, so identical
-  // conditions are identical SQL (PostgreSQL then also shares identical aggregate calls).
-  std::string Bind(std::string value, const char* type) {
-    const std::string key = absl::StrCat(type, ":", value);
-    auto found = bound_.find(key);
-    if (found != bound_.end()) return found->second;
-    params_.push_back(std::move(value));
-    std::string placeholder = absl::StrCat("$", params_.size(), "::", type);
-    bound_.emplace(key, placeholder);
-    return placeholder;
-  }
-  std::vector<std::string> TakeParams() { return std::move(params_); }
-
- private:
-  std::vector<std::string> params_;
-  std::map<std::string, std::string> bound_;
-};
-
-// Named SQL expressions computed once each: Add returns the alias of `expression`, adding a
-// column "<expression> AS <prefix><k>" the first time it is seen.
-class Columns {
- public:
-  explicit Columns(std::string prefix) : prefix_(std::move(prefix)) {}
-  std::string Add(const std::string& expression) {
-    auto found = aliases_.find(expression);
-    if (found != aliases_.end()) return found->second;
-    std::string alias = absl::StrCat(prefix_, aliases_.size());
-    aliases_.emplace(expression, alias);
-    absl::StrAppend(&list_, ",\n    ", expression, " AS ", alias);
-    return alias;
-  }
-  // ",\n    expr AS alias" for every column, in the order added.
-  const std::string& list() const { return list_; }
-
- private:
-  std::string prefix_;
-  std::map<std::string, std::string> aliases_;
-  std::string list_;
-};
-
-// SQL condition on metric_events row `e`: the event matches the selector's name and filters.
-std::string MatchCondition(const metrics::EventSelector& selector, QueryBuilder& q) {
-  std::string sql = absl::StrCat("e.event_name = ", q.Bind(selector.event, "text"));
-  for (const metrics::PropertyFilter& filter : selector.filters) {
-    const std::string property =
-        absl::StrCat("(e.properties ->> ", q.Bind(filter.property, "text"), ")");
-    if (filter.op == "equal") {
-      absl::StrAppend(&sql, " AND ", property, " = ", q.Bind(filter.values[0], "text"));
-    } else if (filter.op == "not_equal") {
-      absl::StrAppend(&sql, " AND ", property, " IS DISTINCT FROM ",
-                      q.Bind(filter.values[0], "text"));
-    } else {
-      const std::string list =
-          absl::StrCat("ARRAY(SELECT jsonb_array_elements_text(",
-                       q.Bind(nlohmann::json(filter.values).dump(), "jsonb"), "))");
-      const std::string in = absl::StrCat("COALESCE(", property, " = ANY (", list, "), false)");
-      absl::StrAppend(&sql, " AND ", filter.op == "in" ? in : absl::StrCat("NOT ", in));
-    }
-  }
-  return absl::StrCat("(", sql, ")");
-}
 
 // The statement is built in three levels, each computing every distinct expression once:
 //   units  per unit: variant, and the window bounds first_ts + offset (one column per offset);
@@ -117,7 +57,7 @@ class Plan {
   // `window`: NULL for sum and max without events.
   std::string Aggregate(const std::string& function, const metrics::EventSelector& selector,
                         const std::string& window) {
-    const std::string match = "v." + selectors_.Add(MatchCondition(selector, q_));
+    const std::string match = "v." + selectors_.Add(metrics::EventSelectorCondition(selector, "e", q_));
     const std::string filter = absl::StrCat(" FILTER (WHERE ", match, " AND ", window, ")");
     if (function == "count") return aggregates_.Add(absl::StrCat("count(*)", filter));
     return aggregates_.Add(absl::StrCat(function, "(v.value)", filter));
@@ -183,11 +123,6 @@ SegmentSql Segments(const AggregationRequest& request, QueryBuilder& q) {
 }
 
 }  // namespace
-
-std::string TimestampLiteral(int64_t micros) {
-  return absl::FormatTime("%Y-%m-%d %H:%M:%E6S+00", absl::FromUnixMicros(micros),
-                          absl::UTCTimeZone());
-}
 
 AggregationQuery BuildAggregationQuery(const AggregationRequest& request) {
   QueryBuilder q;

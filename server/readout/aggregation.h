@@ -69,6 +69,7 @@
 #include "absl/status/statusor.h"
 #include "server/metrics/metric.h"
 #include "server/store/connection_pool.h"
+#include "server/store/sql_params.h"
 
 namespace lift::readout {
 
@@ -138,7 +139,7 @@ absl::StatusOr<AggregationResult> Aggregate(store::ConnectionPool& pool,
                                             const AggregationRequest& request);
 
 // "YYYY-MM-DD HH:MM:SS.ffffff+00" for a Unix epoch microsecond instant (a timestamptz literal).
-std::string TimestampLiteral(int64_t micros);
+using store::TimestampLiteral;
 
 // The UTC midnights m with after_micros < m <= until_micros, ascending.
 std::vector<int64_t> UtcMidnightsBetween(int64_t after_micros, int64_t until_micros);

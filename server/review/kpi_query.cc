@@ -5,44 +5,21 @@
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
+#include "server/metrics/selector_sql.h"
 #include "server/review/iso_week.h"
 
 namespace lift::review {
-namespace {
-
-// Named expressions computed once each ("<expr> AS <prefix><k>").
-class Columns {
- public:
-  explicit Columns(std::string prefix) : prefix_(std::move(prefix)) {}
-  std::string Add(const std::string& expression) {
-    auto found = aliases_.find(expression);
-    if (found != aliases_.end()) return found->second;
-    std::string alias = absl::StrCat(prefix_, aliases_.size());
-    aliases_.emplace(expression, alias);
-    absl::StrAppend(&list_, ",\n    ", expression, " AS ", alias);
-    return alias;
-  }
-  const std::string& list() const { return list_; }
-
- private:
-  std::string prefix_;
-  std::map<std::string, std::string> aliases_;
-  std::string list_;
-};
-
-}  // namespace
-
 SqlQuery BuildKpiQuery(const KpiQueryRequest& request) {
   QueryBinder binder;
   const std::string start = binder.BindTimestamp(request.first_week_start_micros);
   const std::string end = binder.BindTimestamp(request.first_week_start_micros +
                                                request.weeks * kMicrosPerWeek);
-  Columns selectors("s");
-  Columns aggregates("a");
+  store::SqlColumns selectors("s");
+  store::SqlColumns aggregates("a");
   std::string sums;
   // Per-unit value of a selector with an aggregation (0 without events).
   auto unit_value = [&](const metrics::EventSelector& selector, const std::string& aggregation) {
-    const std::string flag = selectors.Add(SelectorCondition(selector, "e", binder));
+    const std::string flag = selectors.Add(metrics::EventSelectorCondition(selector, "e", binder));
     const std::string filter = absl::StrCat(" FILTER (WHERE ", flag, ")");
     if (aggregation == "count") {
       return absl::StrCat("u.", aggregates.Add(absl::StrCat("count(*)", filter)), "::float8");

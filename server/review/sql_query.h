@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "server/metrics/metric.h"
+#include "server/store/sql_params.h"
 
 namespace lift::review {
 
@@ -20,25 +20,9 @@ struct SqlQuery {
   std::vector<std::string> params;  // $1.. as text, cast in the SQL
 };
 
-class QueryBinder {
- public:
-  // Binds `value` and returns "$k::type"; an equal (value, type) binds once, so equal conditions
-  // are equal SQL text.
-  std::string Bind(std::string value, const std::string& type);
-  // Binds a Unix epoch microsecond instant as a timestamptz (plan-time partition pruning).
-  std::string BindTimestamp(int64_t micros);
-  std::vector<std::string> TakeParams() { return std::move(params_); }
-
- private:
-  std::vector<std::string> params_;
-  std::map<std::string, std::string> bound_;
-};
-
-// SQL condition on metric_events row `alias`: the event has the selector's name and passes its
-// property filters (metrics.proto PropertyFilter: values compare as text with `properties ->>
-// property`; an absent property matches neither equal nor in).
-std::string SelectorCondition(const metrics::EventSelector& selector, const std::string& alias,
-                              QueryBinder& binder);
+// The weekly review's queries bind with the shared builder (server/store/sql_params.h) and select
+// events with metrics::EventSelectorCondition.
+using QueryBinder = store::SqlParams;
 
 }  // namespace lift::review
 
