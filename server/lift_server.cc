@@ -233,6 +233,7 @@ absl::StatusOr<std::unique_ptr<LiftServer>> LiftServer::Start(const ServerOption
   state->launch_domain = std::make_unique<launch::LaunchService>(
       state->pool.get(), state->launch_store.get(), state->metric_store.get());
   state->readout_service->SetLaunchService(state->launch_domain.get());
+  state->weekly_review_domain->SetLaunchService(state->launch_domain.get());
   // --- end launches start ---
   // --- security start ---
   // --- end security start ---

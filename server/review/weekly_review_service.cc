@@ -406,6 +406,32 @@ absl::StatusOr<v1::WeeklyReview> WeeklyReviewService::GetWeeklyReview(
     if (alert.has_value()) alerts.push_back(std::move(*alert));
   }
 
+  // --- launches whose post-launch window overlaps the week ---
+  if (launches_ != nullptr) {
+    v1::ListLaunchesRequest list;
+    list.set_launched_from_micros(settings.start - kMaxLaunchLookbackDays * kMicrosPerDay);
+    list.set_launched_to_micros(settings.end);
+    absl::StatusOr<v1::ListLaunchesResponse> listed = launches_->List(list);
+    if (!listed.ok()) return listed.status();
+    for (const v1::Launch& launch : listed->launches()) {
+      const int64_t post_end = launch.launch_at_micros() + launch.post_days() * kMicrosPerDay;
+      if (post_end <= settings.start) continue;
+      v1::ReviewLaunch* out = review.add_launches();
+      *out->mutable_launch() = launch;
+      v1::AnalyzeLaunchRequest analyze;
+      analyze.set_launch_key(launch.key());
+      analyze.set_alpha(settings.alpha);
+      absl::StatusOr<v1::LaunchAnalysis> analysis = launches_->Analyze(analyze);
+      if (analysis.ok()) {
+        *out->mutable_analysis() = std::move(*analysis);
+      } else if (analysis.status().code() == absl::StatusCode::kUnavailable) {
+        return analysis.status();
+      } else {
+        out->set_error(std::string(analysis.status().message()));
+      }
+    }
+  }
+
   SortAlerts(&alerts);
   for (v1::ReviewAlert& alert : alerts) *review.add_alerts() = std::move(alert);
   return review;

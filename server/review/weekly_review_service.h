@@ -31,6 +31,7 @@
 
 #include "absl/status/statusor.h"
 #include "lift/v1/readouts.pb.h"
+#include "server/launch/launch_service.h"
 #include "server/experiments/experiment_store.h"
 #include "server/metrics/metric_store.h"
 #include "server/readout/readout_service.h"
@@ -44,6 +45,10 @@ inline constexpr int kDefaultTrendWeeks = 12;
 inline constexpr int kMaxWeeks = 52;
 inline constexpr double kDefaultTrackingGapRatio = 0.3;
 
+// A launch is reported while its post-launch window overlaps the week; windows are at most
+// launch::kMaxWindowDays long, so older launches are not looked up.
+inline constexpr int64_t kMaxLaunchLookbackDays = launch::kMaxWindowDays;
+
 class WeeklyReviewService {
  public:
   // All must outlive the service. `now_micros` returns the current time (tests fix it).
@@ -53,11 +58,15 @@ class WeeklyReviewService {
 
   absl::StatusOr<v1::WeeklyReview> GetWeeklyReview(const v1::GetWeeklyReviewRequest& request);
 
+  // Registered launches are reported when this is set (it must outlive the service).
+  void SetLaunchService(launch::LaunchService* launches) { launches_ = launches; }
+
  private:
   store::ConnectionPool* pool_;
   experiments::ExperimentStore* experiments_;
   metrics::MetricStore* metrics_;
   readout::ReadoutService* readouts_;
+  launch::LaunchService* launches_ = nullptr;
   std::function<int64_t()> now_micros_;
 };
 

@@ -421,6 +421,34 @@ TEST_F(WeeklyReviewTest, GetWeeklyReviewOverGrpc) {
     EXPECT_THAT(refused.error_message(), HasSubstr("metrics[2].alert_threshold must be >="));
   }
 
+  // A launch registered for 'pro' units a week before the review week: its post-launch window
+  // overlaps W47, so the review reports it, analysed as AnalyzeLaunch would.
+  v1::CreateLaunchRequest create;
+  v1::Launch* launch = create.mutable_launch();
+  launch->set_key("pro-plan-perks");
+  launch->set_name("Perks for the pro plan");
+  launch->add_metric_keys("buyers");
+  launch->set_treated("plan=pro");
+  launch->set_control("plan=free");
+  launch->set_launch_at_micros(kReviewStart - kMicrosPerWeek);
+  launch->set_pre_days(14);
+  launch->set_post_days(14);
+  launch->set_period(v1::LAUNCH_PERIOD_DAY);
+  {
+    grpc::ClientContext context;
+    v1::Launch created;
+    const grpc::Status status = readouts_stub->CreateLaunch(&context, create, &created);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+  v1::LaunchAnalysis direct_launch;
+  {
+    v1::AnalyzeLaunchRequest analyze;
+    analyze.set_launch_key("pro-plan-perks");
+    grpc::ClientContext context;
+    const grpc::Status status = readouts_stub->AnalyzeLaunch(&context, analyze, &direct_launch);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+
   v1::GetWeeklyReviewRequest request;
   request.set_week("2026-W47");
   v1::WeeklyReview review;
@@ -430,6 +458,14 @@ TEST_F(WeeklyReviewTest, GetWeeklyReviewOverGrpc) {
     ASSERT_TRUE(status.ok()) << status.error_message();
   }
   EXPECT_EQ(review.week(), "2026-W47");
+  ASSERT_EQ(review.launches_size(), 1);
+  EXPECT_EQ(review.launches(0).launch().key(), "pro-plan-perks");
+  EXPECT_TRUE(review.launches(0).error().empty()) << review.launches(0).error();
+  ASSERT_EQ(review.launches(0).analysis().metrics_size(), 1);
+  ASSERT_EQ(direct_launch.metrics_size(), 1);
+  ExpectNear(review.launches(0).analysis().metrics(0).absolute().estimate(),
+             direct_launch.metrics(0).absolute().estimate(), "launch estimate in the review");
+  EXPECT_EQ(review.launches(0).analysis().treated_units(), direct_launch.treated_units());
   EXPECT_EQ(review.week_start_micros(), kReviewStart);
   EXPECT_EQ(review.week_end_micros(), kReviewStart + kMicrosPerWeek);
   ASSERT_EQ(review.north_star_size(), 1);

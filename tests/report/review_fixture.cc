@@ -214,6 +214,26 @@ v1::WeeklyReview SampleReview() {
   failed->set_status("running");
   failed->set_error("experiment 'no-metrics' names no metrics to analyse");
 
+  v1::ReviewLaunch* launch = review.add_launches();
+  launch->mutable_launch()->set_key("de-pricing");
+  launch->mutable_launch()->set_name(absl::StrCat("Pricing in DE ", kInjection));
+  launch->mutable_launch()->set_launch_at_micros(kWeekStart - 7 * kDay);
+  v1::LaunchMetricResult* effect = launch->mutable_analysis()->add_metrics();
+  effect->set_metric_key("conversion");
+  effect->mutable_absolute()->set_valid(true);
+  effect->mutable_absolute()->set_estimate(0.012);
+  effect->mutable_absolute()->set_ci_low(0.004);
+  effect->mutable_absolute()->set_ci_high(0.02);
+  effect->mutable_absolute()->set_p_value(0.003);
+  effect->mutable_relative()->set_valid(true);
+  effect->mutable_relative()->set_estimate(0.1);
+  effect->mutable_pre_trend()->mutable_placebo()->set_valid(true);
+  effect->mutable_pre_trend()->mutable_placebo()->set_p_value(0.41);
+  v1::ReviewLaunch* early = review.add_launches();
+  early->mutable_launch()->set_key("at-outage");
+  early->mutable_launch()->set_launch_at_micros(kWeekStart - kDay);
+  early->set_error("group 'control' has no units in the window");
+
   for (int c = 0; c < 3; ++c) {
     v1::Cohort* cohort = review.add_cohorts();
     cohort->set_week(absl::StrCat("2026-W", 45 + c));

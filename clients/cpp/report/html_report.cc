@@ -319,6 +319,37 @@ std::string KpiSection(const v1::WeeklyReview& review) {
   return out + "</section>\n";
 }
 
+// Registered launches: one row per launch and metric (table#launches tr[data-launch][data-metric]).
+std::string LaunchSection(const v1::WeeklyReview& review) {
+  std::string out = "<section id=\"launches-section\">\n<h2>Launches</h2>\n";
+  if (review.launches().empty()) {
+    return out + "<p class=\"muted\">No registered launch has its post-launch window in this "
+                 "week.</p>\n</section>\n";
+  }
+  absl::StrAppend(&out, "<table id=\"launches\">\n<thead><tr><th>Launch</th><th>Launched</th>"
+                        "<th>Metric</th><th class=\"num\">Difference in differences [CI]</th>"
+                        "<th>Pre-trend</th></tr></thead>\n<tbody>\n");
+  for (const v1::ReviewLaunch& item : review.launches()) {
+    const v1::Launch& launch = item.launch();
+    const std::string head = absl::StrCat(
+        "<td><code>", HtmlEscape(launch.key()), "</code><br><span class=\"muted\">",
+        HtmlEscape(launch.name()), "</span></td><td>", Date(launch.launch_at_micros()), "</td>");
+    if (!item.error().empty()) {
+      absl::StrAppend(&out, "<tr data-launch=\"", HtmlEscape(launch.key()), "\">", head,
+                      "<td>-</td><td colspan=\"2\">", HtmlEscape(item.error()), "</td></tr>\n");
+      continue;
+    }
+    for (const v1::LaunchMetricResult& result : item.analysis().metrics()) {
+      absl::StrAppend(&out, "<tr data-launch=\"", HtmlEscape(launch.key()), "\" data-metric=\"",
+                      HtmlEscape(result.metric_key()), "\">", head, "<td><code>",
+                      HtmlEscape(result.metric_key()), "</code></td><td class=\"num\">",
+                      HtmlEscape(LaunchEffectText(result)), "</td><td>",
+                      HtmlEscape(LaunchPreTrendText(result)), "</td></tr>\n");
+    }
+  }
+  return out + "</tbody>\n</table>\n</section>\n";
+}
+
 std::string CohortSection(const v1::WeeklyReview& review) {
   std::string out = "<section id=\"cohorts\">\n<h2>Cohort retention</h2>\n"
                     "<p class=\"muted\">Units by the week of their first event; share active in "
@@ -486,7 +517,8 @@ std::string RenderReviewHtml(const v1::WeeklyReview& review) {
                                                                   " — ")));
     }
   }
-  absl::StrAppend(&body, "</section>\n", CohortSection(review), DauMauSection(review));
+  absl::StrAppend(&body, "</section>\n", LaunchSection(review), CohortSection(review),
+                  DauMauSection(review));
   return Page(absl::StrCat("Weekly review ", review.week()), body);
 }
 

@@ -187,6 +187,29 @@ std::string RenderReviewMarkdown(const v1::WeeklyReview& review) {
     }
   }
 
+  absl::StrAppend(&out, "\n## Launches\n\n");
+  if (review.launches().empty()) {
+    absl::StrAppend(&out, "No registered launch has its post-launch window in this week.\n");
+  } else {
+    absl::StrAppend(&out, "| launch | launched | metric | difference in differences [CI] | "
+                          "pre-trend |\n|---|---|---|---:|---|\n");
+    for (const v1::ReviewLaunch& item : review.launches()) {
+      const v1::Launch& launch = item.launch();
+      const std::string head = absl::StrCat(
+          "| ", Code(launch.key()),
+          launch.name().empty() ? "" : absl::StrCat(" ", MarkdownEscape(launch.name())), " | ",
+          Date(launch.launch_at_micros()), " | ");
+      if (!item.error().empty()) {
+        absl::StrAppend(&out, head, "- | ", MarkdownEscape(item.error()), " | - |\n");
+        continue;
+      }
+      for (const v1::LaunchMetricResult& result : item.analysis().metrics()) {
+        absl::StrAppend(&out, head, Code(result.metric_key()), " | ", LaunchEffectText(result),
+                        " | ", LaunchPreTrendText(result), " |\n");
+      }
+    }
+  }
+
   absl::StrAppend(&out, "\n## Cohort retention\n\n");
   if (!review.cohorts().empty()) {
     absl::StrAppend(&out, "| first seen | units");

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
 namespace lift::report {
@@ -139,6 +140,24 @@ std::string UnicodeSparkline(const std::vector<std::optional<double>>& values) {
     out += kBars[std::clamp(level, 0, 7)];
   }
   return out;
+}
+
+std::string LaunchEffectText(const v1::LaunchMetricResult& result) {
+  const v1::LaunchEffect& a = result.absolute();
+  if (!a.valid()) return "not estimable";
+  const auto signed_number = [](double v) { return absl::StrCat(v >= 0 ? "+" : "", Number(v)); };
+  std::string text = absl::StrCat(signed_number(a.estimate()), " [", signed_number(a.ci_low()),
+                                  ", ", signed_number(a.ci_high()), "]");
+  if (result.relative().valid()) absl::StrAppend(&text, " (", Percent(result.relative().estimate()), ")");
+  absl::StrAppend(&text, ", p = ", Number(a.p_value()));
+  return text;
+}
+
+std::string LaunchPreTrendText(const v1::LaunchMetricResult& result) {
+  const v1::PreTrendCheck& check = result.pre_trend();
+  if (!check.placebo().valid()) return "not checked";
+  if (check.flagged()) return absl::StrCat("diverging (p = ", Number(check.placebo().p_value()), ")");
+  return absl::StrCat("ok (p = ", Number(check.placebo().p_value()), ")");
 }
 
 }  // namespace lift::report

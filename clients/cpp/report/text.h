@@ -30,6 +30,11 @@ std::string Percent(double fraction, int digits = 2);
 std::string Number(double value);
 // "YYYY-MM-DD" of a Unix epoch microsecond instant (UTC).
 std::string Date(int64_t micros);
+// A launch's difference-in-differences for one metric, as plain text: "+0.123 [+0.05, +0.2]
+// (+4.10%), p = 0.003"; "not estimable" when invalid. `pre_trend` is "ok", "diverging (p = …)"
+// or "not checked".
+std::string LaunchEffectText(const v1::LaunchMetricResult& result);
+std::string LaunchPreTrendText(const v1::LaunchMetricResult& result);
 
 // "SHIP", "DONT_SHIP", "INVALID", "KEEP_RUNNING" ("-" when unspecified).
 std::string VerdictName(v1::Decision::Verdict verdict);
