@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <condition_variable>
 #include <cstdio>
 #include <memory>
@@ -167,6 +168,12 @@ Result RunUnary(const std::vector<std::unique_ptr<Stub>>& stubs, int concurrency
     std::unique_ptr<grpc::ClientContext>& context = s.contexts[s.calls++ % 2];
     context = std::make_unique<grpc::ClientContext>();
     context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    // --- security: an API key from LIFT_API_KEY, for a liftd with keys required (--server) ---
+    static const char* const api_key = std::getenv("LIFT_API_KEY");
+    if (api_key != nullptr && *api_key != '\0') {
+      context->AddMetadata("authorization", std::string("Bearer ") + api_key);
+    }
+    // --- end security ---
     Stub& stub = *stubs[static_cast<size_t>(slot) % stubs.size()];
     const Request& request = requests[static_cast<size_t>(index) % requests.size()];
     call(stub, context.get(), &request, &s.response,
@@ -253,6 +260,11 @@ int Main(int argc, char** argv) {
   }
   client::ClientOptions client_options;
   client_options.server = server;
+  // --- security ---
+  if (const char* api_key = std::getenv("LIFT_API_KEY"); api_key != nullptr) {
+    client_options.api_key = api_key;
+  }
+  // --- end security ---
   client::Client client(client_options);
   if (!PrepareExperiments(client)) return 1;
 

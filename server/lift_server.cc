@@ -47,6 +47,15 @@
 #include "server/launch/launch_store.h"
 // --- end launches includes ---
 // --- security includes ---
+#include "server/auth/actor.h"
+#include "server/auth/audit_log.h"
+#include "server/auth/auth_interceptor.h"
+#include "server/auth/authenticator.h"
+#include "server/auth/key_store.h"
+#include "server/auth/rate_limiter.h"
+#include "server/grpc/audit_service.h"
+#include "server/grpc/key_service.h"
+#include "spdlog/spdlog.h"
 // --- end security includes ---
 #include "stats/status_macros.h"
 
@@ -151,6 +160,24 @@ struct LiftServer::State {
   std::unique_ptr<launch::LaunchService> launch_domain;
   // --- end launches state ---
   // --- security state ---
+  // Null with --insecure-no-auth: then no interceptor is attached and every call is allowed.
+  std::unique_ptr<BlockingExecutor> auth_executor;  // key lookups that miss the cache
+  std::unique_ptr<auth::KeyStore> key_store;
+  std::unique_ptr<auth::Authenticator> authenticator;
+  std::unique_ptr<auth::RateLimiter> rate_limiter;
+  std::unique_ptr<auth::AuthInterceptor> auth_interceptor;
+  std::unique_ptr<auth::AuditLog> audit_log;
+  std::unique_ptr<KeyServiceImpl> key_service;
+  std::unique_ptr<AuditServiceImpl> audit_service;
+  auth::TlsOptions tls;
+  std::string generated_bootstrap_key;
+  // Unregisters `authenticator` from ActorOf before it is destroyed (also when Start fails).
+  struct ActorSourceRegistration {
+    bool registered = false;
+    ~ActorSourceRegistration() {
+      if (registered) auth::SetActorSource(nullptr);
+    }
+  } actor_source_registration;
   // --- end security state ---
   std::unique_ptr<grpc::Server> grpc_server;
   bool shut_down = false;
@@ -236,6 +263,41 @@ absl::StatusOr<std::unique_ptr<LiftServer>> LiftServer::Start(const ServerOption
   state->weekly_review_domain->SetLaunchService(state->launch_domain.get());
   // --- end launches start ---
   // --- security start ---
+  LIFT_ASSIGN_OR_RETURN(state->tls, auth::LoadTlsOptions(options.tls_cert_file,
+                                                         options.tls_key_file,
+                                                         options.tls_client_ca_file));
+  state->key_store = std::make_unique<auth::KeyStore>(state->pool.get());
+  if (!options.insecure_no_auth) {
+    LIFT_ASSIGN_OR_RETURN(auth::BootstrapResult bootstrap,
+                          state->key_store->Bootstrap(options.bootstrap_admin_key));
+    state->generated_bootstrap_key = bootstrap.generated_token;
+    spdlog::info("{}", bootstrap.summary);
+    state->auth_executor = std::make_unique<BlockingExecutor>(/*threads=*/2, /*max_queued=*/10000);
+    state->authenticator = std::make_unique<auth::Authenticator>(
+        [keys = state->key_store.get()](const std::string& prefix) {
+          return keys->FindByPrefix(prefix);
+        });
+    state->rate_limiter = std::make_unique<auth::RateLimiter>(options.admin_rate_limit,
+                                                              2 * options.admin_rate_limit);
+    state->auth_interceptor = std::make_unique<auth::AuthInterceptor>(
+        state->authenticator.get(), state->rate_limiter.get(), state->auth_executor.get());
+    auth::SetActorSource(state->authenticator.get());
+    state->actor_source_registration.registered = true;
+  }
+  state->audit_log = std::make_unique<auth::AuditLog>(state->pool.get());
+  state->key_service = std::make_unique<KeyServiceImpl>(
+      state->key_store.get(), state->authenticator.get(), state->config_executor.get());
+  state->audit_service =
+      std::make_unique<AuditServiceImpl>(state->audit_log.get(), state->config_executor.get());
+  {
+    // server-info reports the security mode (replaces the identity built above).
+    ServerIdentity identity{LIFT_VERSION, NowMicros(), mode, state->schema_version};
+    identity.auth_mode = options.insecure_no_auth ? "insecure-no-auth" : "api-keys";
+    identity.transport = state->tls.cert_pem.empty()          ? "plaintext"
+                         : state->tls.client_ca_pem.empty() ? "tls"
+                                                              : "mutual-tls";
+    state->system_service = std::make_unique<SystemServiceImpl>(std::move(identity));
+  }
   // --- end security start ---
 
   grpc::EnableDefaultHealthCheckService(true);
@@ -243,7 +305,17 @@ absl::StatusOr<std::unique_ptr<LiftServer>> LiftServer::Start(const ServerOption
   grpc::ServerBuilder builder;
   int bound_port = 0;
   // --- security listen ---
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &bound_port);
+  // Every call passes through the AuthInterceptor (attached to the port's credentials) before any
+  // handler runs; with --insecure-no-auth and no TLS these are plain insecure credentials.
+  if (state->auth_interceptor == nullptr && state->tls.cert_pem.empty()) {
+    builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &bound_port);
+  } else {
+    builder.AddListeningPort(
+        options.listen, auth::MakeServerCredentials(state->tls, state->auth_interceptor.get()),
+        &bound_port);
+  }
+  builder.RegisterService(state->key_service.get());
+  builder.RegisterService(state->audit_service.get());
   // --- end security listen ---
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
@@ -302,6 +374,8 @@ void LiftServer::Shutdown() {
   // --- launches shutdown ---
   // --- end launches shutdown ---
   // --- security shutdown ---
+  // After the gRPC server: no call can be waiting for a key lookup any more.
+  if (state_->auth_executor != nullptr) state_->auth_executor->Shutdown();
   // --- end security shutdown ---
   state_->embedded.reset();  // stops the embedded PostgreSQL, if we own one
 }
@@ -312,6 +386,16 @@ const std::string& LiftServer::database_description() const {
 }
 int64_t LiftServer::schema_version() const { return state_->schema_version; }
 // --- security accessors ---
+const std::string& LiftServer::generated_bootstrap_key() const {
+  return state_->generated_bootstrap_key;
+}
+std::string LiftServer::security_description() const {
+  const char* transport = state_->tls.cert_pem.empty()          ? "plaintext"
+                          : state_->tls.client_ca_pem.empty() ? "TLS"
+                                                                : "mutual TLS";
+  return absl::StrCat(state_->auth_interceptor != nullptr ? "API keys required" : "NO AUTHENTICATION",
+                      ", ", transport);
+}
 // --- end security accessors ---
 
 }  // namespace lift

@@ -19,6 +19,19 @@ struct ServerOptions {
   std::string database_url;                // empty: start an embedded PostgreSQL in data_dir
   std::string data_dir = ".lift";          // embedded cluster lives in data_dir/pg
   std::string pg_bin_dir = "/usr/lib/postgresql/15/bin";
+  // Security (proto/lift/v1/auth.proto). Default: API keys required.
+  // Development only: no API keys checked, every call allowed (actor "anonymous").
+  bool insecure_no_auth = false;
+  // First start only (no keys yet): install this key (lift_<8 hex>_<64 hex>) as admin key
+  // 'bootstrap-admin' instead of generating one. From LIFT_BOOTSTRAP_ADMIN_KEY.
+  std::string bootstrap_admin_key;
+  // TLS when both are set (PEM files); mutual TLS (client certificates required and verified
+  // against this CA) when tls_client_ca_file is set too.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_client_ca_file;
+  // Admin-scope RPCs per second per API key (bursts of twice that); 0 disables the limit.
+  double admin_rate_limit = 20;
 };
 
 class LiftServer {
@@ -43,6 +56,10 @@ class LiftServer {
   // "embedded PostgreSQL in DIR" or the redacted external URL.
   const std::string& database_description() const;
   int64_t schema_version() const;
+  // The admin key generated on this (first) start, to print once; empty otherwise.
+  const std::string& generated_bootstrap_key() const;
+  // "api-keys" or "insecure-no-auth"; "tls", "mutual-tls" or "plaintext".
+  std::string security_description() const;
 
  private:
   struct State;

@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <iostream>
 
 #include "CLI/CLI.hpp"
@@ -36,7 +37,27 @@ int main(int argc, char** argv) {
       ->envname("LIFT_LOG_LEVEL")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
       ->capture_default_str();
+  app.add_flag("--insecure-no-auth", options.insecure_no_auth,
+               "Accept every call without an API key (LOCAL DEVELOPMENT ONLY)")
+      ->envname("LIFT_INSECURE_NO_AUTH");
+  app.add_option("--tls-cert", options.tls_cert_file,
+                 "Server certificate chain (PEM); with --tls-key, liftd serves TLS only")
+      ->envname("LIFT_TLS_CERT");
+  app.add_option("--tls-key", options.tls_key_file, "Private key of --tls-cert (PEM)")
+      ->envname("LIFT_TLS_KEY");
+  app.add_option("--tls-client-ca", options.tls_client_ca_file,
+                 "CA (PEM) for mutual TLS: clients must present a certificate it signed")
+      ->envname("LIFT_TLS_CLIENT_CA");
+  app.add_option("--admin-rate-limit", options.admin_rate_limit,
+                 "Admin-scope RPCs per second per API key (bursts of twice that); 0: no limit")
+      ->envname("LIFT_ADMIN_RATE_LIMIT")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  // Only from the environment (a flag would show the key in `ps`).
+  if (const char* key = std::getenv("LIFT_BOOTSTRAP_ADMIN_KEY"); key != nullptr) {
+    options.bootstrap_admin_key = key;
+  }
   spdlog::set_level(spdlog::level::from_str(log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ liftd: %v");
 
@@ -46,9 +67,26 @@ int main(int argc, char** argv) {
     std::cerr << "liftd: error: " << server.status().message() << std::endl;
     return 1;
   }
-  spdlog::info("started, listening on {} (database: {}, schema version {})",
+  spdlog::info("started, listening on {} (database: {}, schema version {}, {})",
                (*server)->listen_address(), (*server)->database_description(),
-               (*server)->schema_version());
+               (*server)->schema_version(), (*server)->security_description());
+  if (options.insecure_no_auth) {
+    spdlog::warn(
+        "*** --insecure-no-auth: NO AUTHENTICATION. Every client may call every RPC (rewrite "
+        "experiments, read user-level data). For local development only; never expose this "
+        "liftd. ***");
+  }
+  if (const std::string& key = (*server)->generated_bootstrap_key(); !key.empty()) {
+    // Printed once, on the first start: it is not stored anywhere in clear.
+    std::cerr << "\n"
+              << "==================================================================================\n"
+              << "  liftd generated the bootstrap admin API key (name 'bootstrap-admin').\n"
+              << "  It is shown ONCE and cannot be recovered: store it now.\n\n"
+              << "      " << key << "\n\n"
+              << "  Use it:  LIFT_API_KEY=<key> liftctl keys create --name NAME --scope assign\n"
+              << "==================================================================================\n"
+              << std::endl;
+  }
 
   int signal_number = 0;
   sigwait(&shutdown_signals, &signal_number);

@@ -10,15 +10,26 @@ absl::Status FromGrpcStatus(const grpc::Status& status) {
   return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
 }
 
+std::shared_ptr<grpc::ChannelCredentials> ChannelCredentialsFor(const ClientOptions& options) {
+  if (!options.UsesTls()) return grpc::InsecureChannelCredentials();
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = options.tls_ca_pem;
+  ssl.pem_cert_chain = options.tls_cert_pem;
+  ssl.pem_private_key = options.tls_key_pem;
+  return grpc::SslCredentials(ssl);
+}
+
 Client::Client(ClientOptions options)
     : options_(std::move(options)),
-      channel_(grpc::CreateChannel(options_.server, grpc::InsecureChannelCredentials())),
+      channel_(grpc::CreateChannel(options_.server, ChannelCredentialsFor(options_))),
       system_(lift::v1::SystemService::NewStub(channel_)),
       experiments_(lift::v1::ExperimentService::NewStub(channel_)),
       assignment_(lift::v1::AssignmentService::NewStub(channel_)),
       events_(lift::v1::EventService::NewStub(channel_)),
       metrics_(lift::v1::MetricService::NewStub(channel_)),
-      readouts_(lift::v1::ReadoutService::NewStub(channel_)) {}
+      readouts_(lift::v1::ReadoutService::NewStub(channel_)),
+      keys_(lift::v1::KeyService::NewStub(channel_)),
+      audit_(lift::v1::AuditService::NewStub(channel_)) {}
 
 void Client::Prepare(grpc::ClientContext& context) const {
   context.set_deadline(std::chrono::system_clock::now() + options_.timeout);
@@ -241,6 +252,31 @@ absl::StatusOr<lift::v1::Launch> Client::CreateLaunch(const lift::v1::CreateLaun
 absl::StatusOr<lift::v1::ListLaunchesResponse> Client::ListLaunches(
     const lift::v1::ListLaunchesRequest& request) {
   return Call(readouts_.get(), &lift::v1::ReadoutService::Stub::ListLaunches, request);
+}
+
+absl::StatusOr<lift::v1::CreateKeyResponse> Client::CreateKey(
+    const std::string& name, const std::vector<std::string>& scopes) {
+  lift::v1::CreateKeyRequest request;
+  request.set_name(name);
+  for (const std::string& scope : scopes) request.add_scopes(scope);
+  return Call(keys_.get(), &lift::v1::KeyService::Stub::CreateKey, request);
+}
+
+absl::StatusOr<lift::v1::ListKeysResponse> Client::ListKeys(bool include_revoked) {
+  lift::v1::ListKeysRequest request;
+  request.set_include_revoked(include_revoked);
+  return Call(keys_.get(), &lift::v1::KeyService::Stub::ListKeys, request);
+}
+
+absl::StatusOr<lift::v1::ApiKey> Client::RevokeKey(const std::string& name) {
+  lift::v1::RevokeKeyRequest request;
+  request.set_name(name);
+  return Call(keys_.get(), &lift::v1::KeyService::Stub::RevokeKey, request);
+}
+
+absl::StatusOr<lift::v1::ListAuditEntriesResponse> Client::ListAuditEntries(
+    const lift::v1::ListAuditEntriesRequest& request) {
+  return Call(audit_.get(), &lift::v1::AuditService::Stub::ListAuditEntries, request);
 }
 
 }  // namespace lift::client

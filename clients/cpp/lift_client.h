@@ -8,10 +8,14 @@
 #include <memory>
 #include <string>
 
+#include <vector>
+
 #include <grpcpp/channel.h>
+#include <grpcpp/security/credentials.h>
 
 #include "absl/status/statusor.h"
 #include "lift/v1/assignment.grpc.pb.h"
+#include "lift/v1/auth.grpc.pb.h"
 #include "lift/v1/events.grpc.pb.h"
 #include "lift/v1/experiments.grpc.pb.h"
 #include "lift/v1/metrics.grpc.pb.h"
@@ -24,7 +28,19 @@ struct ClientOptions {
   std::string server = "127.0.0.1:50051";               // host:port of liftd
   std::chrono::milliseconds timeout{10'000};             // deadline of each call
   std::string api_key;  // sent as "authorization: Bearer <key>" when not empty
+  // TLS: used when `tls` is true or any PEM below is set (liftd --tls-cert/--tls-key).
+  bool tls = false;
+  std::string tls_ca_pem;    // roots that verify liftd's certificate; empty: the system's roots
+  std::string tls_cert_pem;  // client certificate chain, for mutual TLS (liftd --tls-client-ca)
+  std::string tls_key_pem;   // its private key
+  bool UsesTls() const {
+    return tls || !tls_ca_pem.empty() || !tls_cert_pem.empty() || !tls_key_pem.empty();
+  }
 };
+
+// The channel credentials `options` ask for: TLS (with the given roots and client certificate)
+// or plaintext.
+std::shared_ptr<grpc::ChannelCredentials> ChannelCredentialsFor(const ClientOptions& options);
 
 class Client {
  public:
@@ -91,11 +107,21 @@ class Client {
   absl::StatusOr<lift::v1::ListLaunchesResponse> ListLaunches(
       const lift::v1::ListLaunchesRequest& request);
 
+  // KeyService and AuditService (auth.proto; scope admin). CreateKey's response holds the secret.
+  absl::StatusOr<lift::v1::CreateKeyResponse> CreateKey(const std::string& name,
+                                                        const std::vector<std::string>& scopes);
+  absl::StatusOr<lift::v1::ListKeysResponse> ListKeys(bool include_revoked);
+  absl::StatusOr<lift::v1::ApiKey> RevokeKey(const std::string& name);
+  absl::StatusOr<lift::v1::ListAuditEntriesResponse> ListAuditEntries(
+      const lift::v1::ListAuditEntriesRequest& request);
+
   const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
   const ClientOptions& options() const { return options_; }
+  // Sets this client's deadline and API key on `context`, for callers that use a stub of
+  // channel() directly (streams, longer deadlines).
+  void Prepare(grpc::ClientContext& context) const;
 
  private:
-  void Prepare(grpc::ClientContext& context) const;
 
   ClientOptions options_;
   std::shared_ptr<grpc::Channel> channel_;
@@ -112,6 +138,8 @@ class Client {
   std::unique_ptr<lift::v1::EventService::Stub> events_;
   std::unique_ptr<lift::v1::MetricService::Stub> metrics_;
   std::unique_ptr<lift::v1::ReadoutService::Stub> readouts_;
+  std::unique_ptr<lift::v1::KeyService::Stub> keys_;
+  std::unique_ptr<lift::v1::AuditService::Stub> audit_;
 };
 
 // absl::Status from a grpc::Status (same code and message).

@@ -21,6 +21,17 @@ int main(int argc, char** argv) {
   app.add_option("--timeout-ms", timeout_ms, "Deadline of each call in milliseconds")
       ->capture_default_str();
   // --- security flags ---
+  app.add_option("--api-key", options.api_key, "API key (lift_...), sent as a Bearer token")
+      ->envname("LIFT_API_KEY");
+  std::string tls_ca_file, tls_cert_file, tls_key_file;
+  app.add_flag("--tls", options.tls, "Connect with TLS, verifying liftd with the system's roots")
+      ->envname("LIFT_TLS");
+  app.add_option("--tls-ca", tls_ca_file, "Connect with TLS, verifying liftd with this CA (PEM)")
+      ->envname("LIFT_TLS_CA");
+  app.add_option("--tls-cert", tls_cert_file, "Client certificate (PEM) for mutual TLS")
+      ->envname("LIFT_TLS_CERT");
+  app.add_option("--tls-key", tls_key_file, "Private key of --tls-cert (PEM)")
+      ->envname("LIFT_TLS_KEY");
   // --- end security flags ---
 
   lift::cli::Action action;
@@ -38,6 +49,8 @@ int main(int argc, char** argv) {
   lift::cli::AddLaunchCommands(app, &action);
   // --- end launches ---
   // --- security ---
+  lift::cli::AddKeyCommands(app, &action);
+  lift::cli::AddAuditCommand(app, &action);
   // --- end security ---
   auto analyze = lift::analyze::AddAnalyzeCommand(app);  // local files, no server
   CLI11_PARSE(app, argc, argv);
@@ -48,6 +61,21 @@ int main(int argc, char** argv) {
   }
   options.timeout = std::chrono::milliseconds(timeout_ms);
   // --- security files ---
+  for (auto [flag, path, pem] : {std::tuple{"--tls-ca", &tls_ca_file, &options.tls_ca_pem},
+                                 std::tuple{"--tls-cert", &tls_cert_file, &options.tls_cert_pem},
+                                 std::tuple{"--tls-key", &tls_key_file, &options.tls_key_pem}}) {
+    if (path->empty()) continue;
+    auto text = lift::cli::ReadInputFile(*path);
+    if (!text.ok()) {
+      std::cerr << "liftctl: error: " << flag << ": cannot read '" << *path << "'" << std::endl;
+      return 2;
+    }
+    *pem = *std::move(text);
+  }
+  if (tls_cert_file.empty() != tls_key_file.empty()) {
+    std::cerr << "liftctl: error: --tls-cert and --tls-key must be given together" << std::endl;
+    return 2;
+  }
   // --- end security files ---
   lift::client::Client client(options);
   return action(client);

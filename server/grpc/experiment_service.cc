@@ -4,14 +4,16 @@
 #include <utility>
 #include <vector>
 
+#include "server/auth/actor.h"
 #include "server/grpc/experiment_proto.h"
 #include "server/grpc_status.h"
 
 namespace lift {
 namespace {
 
-// Who makes the change, for the audit log. Authentication (issue 8) will read the API key here.
-std::string ActorOf(const grpc::CallbackServerContext*) { return experiments::kAnonymousActor; }
+// Who makes the change, for the audit log: the verified API key's name (server/auth/actor.h), or
+// "anonymous" with --insecure-no-auth.
+std::string ActorOf(const grpc::CallbackServerContext* context) { return auth::ActorOf(context); }
 
 }  // namespace
 

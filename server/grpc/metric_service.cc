@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "server/auth/actor.h"
 #include "server/grpc_status.h"
 
 namespace lift {
@@ -192,14 +193,15 @@ void MetricToProto(const metrics::MetricDefinition& metric, v1::Metric* proto) {
 grpc::ServerUnaryReactor* MetricServiceImpl::ApplyMetrics(grpc::CallbackServerContext* context,
                                                           const v1::ApplyMetricsRequest* request,
                                                           v1::ApplyMetricsResponse* response) {
-  // The actor becomes the API key's name once authentication lands (issue 8).
-  return Offload(context, [this, request, response]() -> absl::Status {
+  // The actor is the verified API key's name (server/auth/actor.h).
+  return Offload(context, [this, request, response,
+                           actor = auth::ActorOf(context)]() -> absl::Status {
     std::vector<metrics::MetricDefinition> definitions;
     for (const v1::Metric& metric : request->metrics()) {
       definitions.push_back(MetricFromProto(metric));
     }
     absl::StatusOr<std::vector<metrics::MetricChange>> changes =
-        service_->Apply(std::move(definitions), request->dry_run(), "anonymous");
+        service_->Apply(std::move(definitions), request->dry_run(), actor);
     if (!changes.ok()) return changes.status();
     for (const metrics::MetricChange& change : *changes) {
       v1::MetricChange* out = response->add_changes();

@@ -1,5 +1,6 @@
 #include "server/grpc/readout_service.h"
 
+#include "server/auth/actor.h"
 #include "server/grpc/offload.h"
 
 namespace lift {
@@ -61,7 +62,7 @@ grpc::ServerUnaryReactor* ReadoutServiceImpl::CreateLaunch(grpc::CallbackServerC
                                                            v1::Launch* response) {
   return Offload(
       *executor_, context,
-      [this, request, response, actor = std::string("anonymous")]() -> absl::Status {
+      [this, request, response, actor = auth::ActorOf(context)]() -> absl::Status {
         if (launches_ == nullptr) return LaunchesNotConfigured();
         absl::StatusOr<v1::Launch> created = launches_->Create(*request, actor);
         if (created.ok()) *response = std::move(*created);

@@ -42,6 +42,10 @@ grpc::ServerUnaryReactor* SystemServiceImpl::GetServerInfo(
   response->set_started_at_micros(identity_.started_at_micros);
   response->set_database_mode(identity_.database_mode);
   response->set_schema_version(identity_.schema_version);
+  // --- security ---
+  response->set_auth_mode(identity_.auth_mode);
+  response->set_transport(identity_.transport);
+  // --- end security ---
   auto* reactor = context->DefaultReactor();
   reactor->Finish(grpc::Status::OK);
   return reactor;

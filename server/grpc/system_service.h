@@ -15,6 +15,10 @@ struct ServerIdentity {
   int64_t started_at_micros = 0;
   std::string database_mode;  // "embedded" or "external"
   int64_t schema_version = 0;
+  // --- security ---
+  std::string auth_mode = {};  // "api-keys" or "insecure-no-auth"
+  std::string transport = {};  // "plaintext", "tls" or "mutual-tls"
+  // --- end security ---
 };
 
 class SystemServiceImpl final : public lift::v1::SystemService::CallbackService {

@@ -822,6 +822,7 @@ TEST(ReadoutGrpcTest, MetricAndReadoutServicesAnswerThroughLiftd) {
   Database db;
   ServerOptions options;
   options.listen = "127.0.0.1:0";
+  options.insecure_no_auth = true;  // not a security test (see tests/e2e/security_e2e_test.cc)
   options.database_url = db.connection_string();
   absl::StatusOr<std::unique_ptr<LiftServer>> server = LiftServer::Start(options);
   ASSERT_TRUE(server.ok()) << server.status();

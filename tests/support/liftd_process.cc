@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -67,7 +68,7 @@ std::string ReadFile(const fs::path& path) {
   return text.str();
 }
 
-embedded_pg::ProcessOptions LiftdOptions(std::vector<std::string> args, const fs::path& output) {
+embedded_pg::ProcessOptions ChildOptions(std::vector<std::string> args, const fs::path& output) {
   embedded_pg::ProcessOptions options;
   options.argv = {LIFTD_BINARY};
   options.argv.insert(options.argv.end(), args.begin(), args.end());
@@ -81,25 +82,65 @@ embedded_pg::ProcessOptions LiftdOptions(std::vector<std::string> args, const fs
 
 absl::StatusOr<std::unique_ptr<LiftdProcess>> LiftdProcess::Start(
     std::vector<std::string> args, std::chrono::seconds ready_timeout) {
+  LiftdOptions options;
+  options.ready_timeout = ready_timeout;
+  return Start(std::move(args), options);
+}
+
+absl::StatusOr<std::unique_ptr<LiftdProcess>> LiftdProcess::Start(std::vector<std::string> args,
+                                                                  const LiftdOptions& options) {
+  const std::chrono::seconds ready_timeout = options.ready_timeout;
+  if (!options.auth && std::find(args.begin(), args.end(), "--insecure-no-auth") == args.end()) {
+    args.push_back("--insecure-no-auth");
+  }
   std::unique_ptr<LiftdProcess> process(new LiftdProcess());
   process->output_dir_ = std::make_unique<TempDir>();
   process->output_path_ = process->output_dir_->path() / "liftd.log";
   process->address_ = absl::StrCat("127.0.0.1:", FreePort());
   args.insert(args.begin(), {"--listen", process->address_});
-  auto pid = embedded_pg::StartProcess(LiftdOptions(std::move(args), process->output_path_));
+  auto pid = embedded_pg::StartProcess(ChildOptions(std::move(args), process->output_path_));
   if (!pid.ok()) return pid.status();
   process->pid_ = *pid;
 
   // Short reconnect back-off: while liftd is still starting (initdb, migrations) the channel's
   // default back-off would otherwise grow to seconds and delay every test.
-  grpc::ChannelArguments channel_args;
-  channel_args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 50);
-  channel_args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 50);
-  channel_args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 100);
-  auto channel = grpc::CreateCustomChannel(process->address_, grpc::InsecureChannelCredentials(),
-                                           channel_args);
-  auto stub = lift::v1::SystemService::NewStub(channel);
+  // The channel is created only once the port accepts TCP connections: channels that started
+  // connecting while liftd was still starting were seen to need ~10 s more to connect. TLS keeps
+  // gRPC's default back-off (its minimum is also the connect timeout, too short at 50 ms for a TLS
+  // handshake on a busy machine).
+  const bool tls = !options.tls_ca_pem.empty();
   const auto deadline = std::chrono::steady_clock::now() + ready_timeout;
+  {
+    const int port = std::stoi(process->address_.substr(process->address_.rfind(':') + 1));
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (!embedded_pg::IsRunning(process->pid_)) break;
+      int fd = socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in address{};
+      address.sin_family = AF_INET;
+      address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      address.sin_port = htons(static_cast<uint16_t>(port));
+      const bool up = connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
+      close(fd);
+      if (up) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  grpc::ChannelArguments channel_args;
+  if (!tls) {
+    channel_args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 50);
+    channel_args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 50);
+    channel_args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 100);
+  }
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  if (!options.tls_ca_pem.empty()) {
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = options.tls_ca_pem;
+    ssl.pem_cert_chain = options.tls_cert_pem;
+    ssl.pem_private_key = options.tls_key_pem;
+    credentials = grpc::SslCredentials(ssl);
+  }
+  auto channel = grpc::CreateCustomChannel(process->address_, credentials, channel_args);
+  auto stub = lift::v1::SystemService::NewStub(channel);
   while (std::chrono::steady_clock::now() < deadline) {
     if (!embedded_pg::IsRunning(process->pid_)) {
       process->pid_ = -1;
@@ -120,7 +161,7 @@ LiftdProcess::Exit LiftdProcess::RunToExit(std::vector<std::string> args,
   TempDir dir;
   const fs::path output = dir.path() / "liftd.log";
   Exit result;
-  auto pid = embedded_pg::StartProcess(LiftdOptions(std::move(args), output));
+  auto pid = embedded_pg::StartProcess(ChildOptions(std::move(args), output));
   if (!pid.ok()) {
     result.output = pid.status().ToString();
     return result;

@@ -31,13 +31,30 @@ class TempDir {
   std::filesystem::path path_;
 };
 
+// How a test wants liftd started (security; see proto/lift/v1/auth.proto).
+struct LiftdOptions {
+  // false (the default): `--insecure-no-auth` is added unless args already hold it, so tests that
+  // are not about security need no API keys. true: API keys are required (and on a database
+  // without keys liftd prints its bootstrap admin key, see Output()).
+  bool auth = false;
+  // When liftd serves TLS (--tls-cert/--tls-key): the CA that signed its certificate, and for
+  // mutual TLS a client certificate and key, for the readiness Ping.
+  std::string tls_ca_pem;
+  std::string tls_cert_pem;
+  std::string tls_key_pem;
+  std::chrono::seconds ready_timeout = std::chrono::seconds(60);
+};
+
 class LiftdProcess {
  public:
   // Starts `liftd --listen 127.0.0.1:<free port> <args>` and waits up to `ready_timeout` for Ping
-  // to answer. FailedPrecondition (with liftd's output) if it exits or never answers.
+  // to answer. FailedPrecondition (with liftd's output) if it exits or never answers. Adds
+  // `--insecure-no-auth` (LiftdOptions::auth is false).
   static absl::StatusOr<std::unique_ptr<LiftdProcess>> Start(
       std::vector<std::string> args,
       std::chrono::seconds ready_timeout = std::chrono::seconds(60));
+  static absl::StatusOr<std::unique_ptr<LiftdProcess>> Start(std::vector<std::string> args,
+                                                             const LiftdOptions& options);
 
   // Runs liftd with exactly `args` until it exits (at most `timeout`), for start-up failures.
   // Returns the exit code and everything it printed.

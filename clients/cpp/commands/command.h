@@ -43,6 +43,10 @@ void AddReviewCommand(CLI::App& app, Action* action);
 void AddLaunchCommands(CLI::App& app, Action* action);
 // --- end launches ---
 // --- security ---
+// keys create --name N --scope S [--scope S2] | list [--all] | revoke NAME (commands/keys.cc).
+void AddKeyCommands(CLI::App& app, Action* action);
+// audit [--since T] [--until T] [--actor NAME] [--entity TYPE[:KEY]] [--limit N] [--json].
+void AddAuditCommand(CLI::App& app, Action* action);
 // --- end security ---
 
 // The whole text of `path`, or of standard input when `path` is "-". NotFound when unreadable.

@@ -134,7 +134,7 @@ int RunIngest(const IngestOptions& options, client::Client& client) {
       grpc::Status status = SendWithRetry(
           [&](lift::v1::LogResponse* out) {
             grpc::ClientContext context;
-            context.set_deadline(std::chrono::system_clock::now() + client.options().timeout);
+            client.Prepare(context);
             return options.kind == "exposures" ? stub->LogExposures(&context, exposures, out)
                                                : stub->LogEvents(&context, events, out);
           },

@@ -205,7 +205,7 @@ absl::StatusOr<Response> CallMetrics(lift::client::Client& client, Method method
                                      const Request& request) {
   auto stub = v1::MetricService::NewStub(client.channel());
   grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + client.options().timeout);
+  client.Prepare(context);
   Response response;
   const grpc::Status status = ((*stub).*method)(&context, request, &response);
   if (!status.ok()) return lift::client::FromGrpcStatus(status);

@@ -31,6 +31,17 @@ void AddSystemCommands(CLI::App& app, Action* action) {
           std::cout << "version:        " << response->version() << "\n"
                     << "database:       " << response->database_mode() << "\n"
                     << "schema version: " << response->schema_version() << std::endl;
+          // --- security ---
+          if (!response->auth_mode().empty()) {
+            std::cout << "auth:           " << response->auth_mode()
+                      << (response->auth_mode() == "insecure-no-auth"
+                              ? "   WARNING: NO AUTHENTICATION, every call is allowed "
+                                "(local development only)"
+                              : "")
+                      << "\n"
+                      << "transport:      " << response->transport() << std::endl;
+          }
+          // --- end security ---
           return 0;
         };
       });
