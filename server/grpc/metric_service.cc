@@ -6,6 +6,7 @@
 
 #include "server/auth/actor.h"
 #include "server/grpc_status.h"
+#include "server/metrics/metric_enums.h"
 
 namespace lift {
 namespace {
@@ -19,13 +20,6 @@ std::string KindName(v1::MetricKind kind) {
     case v1::METRIC_KIND_RETENTION: return "retention";
     default: return "invalid";
   }
-}
-v1::MetricKind KindProto(const std::string& kind) {
-  if (kind == "proportion") return v1::METRIC_KIND_PROPORTION;
-  if (kind == "mean") return v1::METRIC_KIND_MEAN;
-  if (kind == "ratio") return v1::METRIC_KIND_RATIO;
-  if (kind == "retention") return v1::METRIC_KIND_RETENTION;
-  return v1::METRIC_KIND_UNSPECIFIED;
 }
 std::string AggregationName(v1::Aggregation aggregation) {
   switch (aggregation) {
@@ -83,13 +77,6 @@ std::string TierName(v1::MetricTier tier) {
     case v1::METRIC_TIER_INPUT: return "input";
     default: return "invalid";
   }
-}
-v1::MetricTier TierProto(const std::string& tier) {
-  if (tier == "north_star") return v1::METRIC_TIER_NORTH_STAR;
-  if (tier == "key_result") return v1::METRIC_TIER_KEY_RESULT;
-  if (tier == "guardrail") return v1::METRIC_TIER_GUARDRAIL;
-  if (tier == "input") return v1::METRIC_TIER_INPUT;
-  return v1::METRIC_TIER_UNSPECIFIED;
 }
 
 metrics::EventSelector SelectorFromProto(const v1::EventSelector& proto) {
@@ -165,7 +152,7 @@ void MetricToProto(const metrics::MetricDefinition& metric, v1::Metric* proto) {
   proto->set_name(metric.name);
   proto->set_description(metric.description);
   proto->set_owner(metric.owner);
-  proto->set_kind(KindProto(metric.kind));
+  proto->set_kind(metrics::KindProto(metric.kind));
   SelectorToProto(metric.numerator, proto->mutable_numerator());
   if (metric.denominator.has_value()) {
     SelectorToProto(*metric.denominator, proto->mutable_denominator());
@@ -180,7 +167,7 @@ void MetricToProto(const metrics::MetricDefinition& metric, v1::Metric* proto) {
   if (metric.mde.has_value()) proto->set_mde(*metric.mde);
   if (metric.target.has_value()) proto->set_target(*metric.target);
   if (metric.baseline.has_value()) proto->set_baseline(*metric.baseline);
-  proto->set_tier(TierProto(metric.tier));
+  proto->set_tier(metrics::TierProto(metric.tier));
   // --- weekly review KPI fields ---
   proto->set_target_date(metric.target_date);
   if (metric.warning_threshold.has_value()) proto->set_warning_threshold(*metric.warning_threshold);

@@ -15,6 +15,7 @@
 #include "server/review/event_volume_query.h"
 #include "server/review/iso_week.h"
 #include "server/review/kpi_query.h"
+#include "server/metrics/metric_enums.h"
 #include "server/review/kpi_status.h"
 #include "server/store/table_statistics.h"
 
@@ -30,21 +31,6 @@ int64_t SystemNowMicros() {
       .count();
 }
 
-v1::MetricKind KindProto(const std::string& kind) {
-  if (kind == "proportion") return v1::METRIC_KIND_PROPORTION;
-  if (kind == "mean") return v1::METRIC_KIND_MEAN;
-  if (kind == "ratio") return v1::METRIC_KIND_RATIO;
-  if (kind == "retention") return v1::METRIC_KIND_RETENTION;
-  return v1::METRIC_KIND_UNSPECIFIED;
-}
-
-v1::MetricTier TierProto(const std::string& tier) {
-  if (tier == "north_star") return v1::METRIC_TIER_NORTH_STAR;
-  if (tier == "key_result") return v1::METRIC_TIER_KEY_RESULT;
-  if (tier == "guardrail") return v1::METRIC_TIER_GUARDRAIL;
-  if (tier == "input") return v1::METRIC_TIER_INPUT;
-  return v1::METRIC_TIER_UNSPECIFIED;
-}
 
 struct Settings {
   IsoWeek week;
@@ -145,8 +131,8 @@ absl::Status FillKpis(store::ConnectionPool& pool, const std::vector<metrics::Me
     kpi.set_metric_version(metric.version);
     kpi.set_name(metric.name);
     kpi.set_owner(metric.owner);
-    kpi.set_tier(TierProto(metric.tier));
-    kpi.set_kind(KindProto(metric.kind));
+    kpi.set_tier(metrics::TierProto(metric.tier));
+    kpi.set_kind(metrics::KindProto(metric.kind));
     const bool decrease = metric.direction == "decrease";
     kpi.set_direction(decrease ? v1::METRIC_DIRECTION_DECREASE : v1::METRIC_DIRECTION_INCREASE);
     *kpi.mutable_current() = all.back();

@@ -461,13 +461,10 @@ struct ReadoutOptions {
 int Run(lift::client::Client& client, const ReadoutOptions& options) {
   auto stub = v1::ReadoutService::NewStub(client.channel());
   grpc::ClientContext context;
-  // Readouts aggregate in the database: allow at least a minute.
-  context.set_deadline(std::chrono::system_clock::now() +
+  client.Prepare(context);  // API key and deadline; readouts aggregate in the database, so
+  context.set_deadline(std::chrono::system_clock::now() +  // allow at least a minute
                        std::max<std::chrono::milliseconds>(client.options().timeout,
                                                            std::chrono::seconds(60)));
-  if (!client.options().api_key.empty()) {
-    context.AddMetadata("authorization", "Bearer " + client.options().api_key);
-  }
   v1::GetReadoutRequest request;
   request.set_experiment_key(options.key);
   request.set_phase(options.phase);
