@@ -40,8 +40,11 @@ class OpenFeatureE2eTest : public ::testing::Test {
     b->set_payload(on);
     ASSERT_TRUE(client_->CreateExperiment(flag).ok());
     ASSERT_TRUE(client_->StartExperiment(key).ok());
+    // Until the configuration snapshot has the flag running: unknown (FLAG_NOT_FOUND) right after
+    // the create, DISABLED until the start arrives.
     for (int i = 0; i < 200; ++i) {
-      if (provider_->ResolveObject(key, nullptr, German("probe")).reason != "DISABLED") return;
+      const auto probe = provider_->ResolveObject(key, nullptr, German("probe"));
+      if (probe.reason != "DISABLED" && probe.error_code != "FLAG_NOT_FOUND") return;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     FAIL() << "flag " << key << " never reached Assign";

@@ -38,8 +38,8 @@ absl::Status EnsureFlag(lift::client::Client& client) {
   // A configuration change reaches Assign within about a second (the snapshot reload).
   lift::openfeature::LiftProvider provider(&client, "id", /*log_exposure=*/false);
   for (int i = 0; i < 100; ++i) {
-    if (provider.ResolveBoolean(kFlag, false, {"probe", {{"country", "DE"}}}).reason != "DISABLED")
-      return absl::OkStatus();
+    const auto probe = provider.ResolveBoolean(kFlag, false, {"probe", {{"country", "DE"}}});
+    if (probe.reason != "DISABLED" && probe.error_code != "FLAG_NOT_FOUND") return absl::OkStatus();
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   return absl::DeadlineExceededError("the flag did not reach Assign within 10 s");
