@@ -48,7 +48,11 @@ Assignment EvaluateExperiment(const CompiledExperiment& e, const Attributes& att
     }
   }
 
+  // The first holdout hash of a unit is computed together with this experiment's bucket (two
+  // independent hash chains in one pass cost about one); the bucket is used only at step 7.
+  std::optional<double> early_bucket;
   for (const CompiledHoldout* holdout : e.holdouts) {
+    if (!early_bucket) early_bucket = unit.ResolveHoldoutWithBucket(*holdout, e);
     if (unit.InHoldout(*holdout)) return NotInExperiment(e, Reason::kHoldout);
   }
 
@@ -56,8 +60,9 @@ Assignment EvaluateExperiment(const CompiledExperiment& e, const Attributes& att
     return NotInExperiment(e, Reason::kTargetingMiss);
   }
 
-  const double bucket =
-      e.hash_version == 2 ? HashV2WithSeedState(e.seed_state, unit.id) : HashV1(e.seed, unit.id);
+  const double bucket = early_bucket                ? *early_bucket
+                        : e.hash_version == 2 ? HashV2WithSeedState(e.seed_state, unit.id)
+                                              : HashV1(e.seed, unit.id);
   const int index = ChooseVariation(bucket, e.ranges);
   Assignment a =
       index < 0 ? NotInExperiment(e, Reason::kCoverageMiss) : Serve(e, index, Reason::kSplit, true);

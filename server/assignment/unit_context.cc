@@ -45,6 +45,17 @@ bool UnitContext::InHoldout(const CompiledHoldout& h) {
   return (holdout_in & bit) != 0;
 }
 
+std::optional<double> UnitContext::ResolveHoldoutWithBucket(const CompiledHoldout& h,
+                                                            const CompiledExperiment& e) {
+  if (h.index >= kCached || e.hash_version != 2) return std::nullopt;
+  const uint64_t bit = uint64_t{1} << h.index;
+  if ((holdout_known & bit) != 0) return std::nullopt;
+  const auto [holdout_hash, bucket] = HashV2PairWithSeedStates(h.seed_state, e.seed_state, id);
+  if (holdout_hash < h.share) holdout_in |= bit;
+  holdout_known |= bit;
+  return bucket;
+}
+
 UnitContext& UnitResolver::Resolve(std::string_view attribute) {
   for (size_t i = 0; i < size_; ++i) {
     if (contexts_[i].attribute == attribute) return contexts_[i];

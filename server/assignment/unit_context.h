@@ -14,6 +14,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -41,6 +42,13 @@ struct UnitContext {
 
   // Returns whether HashV2(h.key, id) < h.share, computed once per holdout.
   bool InHoldout(const CompiledHoldout& h);
+
+  // For an experiment `e` hashed with v2 whose holdout `h` is not known yet: computes the holdout
+  // decision and e's bucket HashV2(e.seed, id) in one pass (HashV2PairWithSeedStates), records the
+  // former and returns the latter. nullopt (nothing computed) when h is known or not cacheable, or
+  // e uses hash v1.
+  std::optional<double> ResolveHoldoutWithBucket(const CompiledHoldout& h,
+                                                 const CompiledExperiment& e);
 };
 
 // Resolves unit ids from the attributes, keeping a UnitContext for each of the last few hash

@@ -411,6 +411,14 @@ TEST(EngineTest, HoldoutsKeepTheirShareOutOfCoveredExperimentsOnly) {
     ASSERT_EQ(results[0].reason == Reason::kHoldout, in_global);
     ASSERT_EQ(results[1].reason == Reason::kHoldout, in_global || in_search);
     ASSERT_EQ(results[2].reason == Reason::kHoldout, in_global);
+    // Units that pass the holdouts are bucketed by each experiment's own hash (the engine computes
+    // it together with the first holdout hash).
+    const char* const keys[] = {"a", "b", "c"};
+    for (size_t k = 0; k < 3; ++k) {
+      if (results[k].reason == Reason::kHoldout) continue;
+      ASSERT_TRUE(results[k].bucket.has_value());
+      ASSERT_EQ(*results[k].bucket, HashV2(keys[k], id)) << keys[k] << " / " << id;
+    }
   }
   // Binomial shares, 5 sigma with 20,000 units: 0.05 ± 0.008, 0.24 ± 0.015.
   EXPECT_NEAR(held_a / double(kUnits), 0.05, 0.008);

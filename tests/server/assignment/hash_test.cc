@@ -88,6 +88,43 @@ TEST(HashTest, IncrementalHashingEqualsHashingTheConcatenation) {
   }
 }
 
+// Hash v2's definition, spelled out with std::to_string for the decimal step (the fast path
+// computes the digits without formatting a string).
+double HashV2ByDefinition(std::string_view seed, std::string_view value) {
+  const uint32_t first = Fnv1a32(std::string(seed) + std::string(value));
+  return static_cast<double>(Fnv1a32(std::to_string(first)) % 10000) / 10000.0;
+}
+
+TEST(HashTest, HashV2EqualsItsDefinitionForEveryDigitCount) {
+  // 20,000 units give first-pass hashes of 7 to 10 digits; the seeds below reach the short ones.
+  for (int i = 0; i < 20000; ++i) {
+    const std::string unit = "u" + std::to_string(i);
+    ASSERT_EQ(HashV2("seed", unit), HashV2ByDefinition("seed", unit)) << unit;
+  }
+  int short_first_passes = 0;
+  for (uint32_t i = 0; i < 200000 && short_first_passes < 3; ++i) {
+    const std::string unit = std::to_string(i);
+    if (Fnv1a32(unit) >= 1000000) continue;  // look for first passes of at most 6 digits
+    ++short_first_passes;
+    ASSERT_EQ(HashV2("", unit), HashV2ByDefinition("", unit)) << unit;
+  }
+  EXPECT_GT(short_first_passes, 0);
+}
+
+TEST(HashTest, PairOfHashesEqualsTwoSingleHashes) {
+  const std::string units[] = {"", "a", "user-123", "\u00e9t\u00e9", "\U0001F600x", "12345"};
+  const std::string seeds[] = {"global-holdout", "checkout", ""};
+  for (const std::string& unit : units) {
+    for (const std::string& a : seeds) {
+      for (const std::string& b : seeds) {
+        const auto pair = HashV2PairWithSeedStates(Fnv1a32(a), Fnv1a32(b), unit);
+        EXPECT_EQ(pair[0], HashV2(a, unit)) << a << " / " << unit;
+        EXPECT_EQ(pair[1], HashV2(b, unit)) << b << " / " << unit;
+      }
+    }
+  }
+}
+
 TEST(HashTest, ValuesStayInUnitInterval) {
   for (int i = 0; i < 20000; ++i) {
     const std::string unit = "u" + std::to_string(i);
