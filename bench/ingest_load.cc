@@ -2,14 +2,20 @@
 // the same database and table layout (indexes included).
 //
 // It starts its own PostgreSQL (fsync on: acknowledged means durable) and a liftd binary against
-// it, then sends the same number of metric-event rows two ways, into separate (fresh) daily
-// partitions so neither phase inherits the other's index size:
-//   baseline  COPY (pqxx::stream_to) straight into metric_events from --copy-connections
-//             connections, 20,000 rows per transaction;
-//   liftd     --clients concurrent closed-loop clients sending LogEvents batches of --batch rows;
-//             a row counts once its RPC returned OK (committed).
-// Prints rows/s for both, the ratio liftd / COPY, and p50/p99 acknowledgement latency.
+// it, then, for metric events and for exposures (`--kind events|exposures|both`), sends the same
+// number of rows two ways, into separate (fresh) daily partitions so neither phase inherits the
+// other's index size:
+//   baseline  COPY (pqxx::stream_to) straight into metric_events / exposures from
+//             --copy-connections connections, 20,000 rows per transaction;
+//   liftd     --clients concurrent closed-loop clients sending LogEvents / LogExposures batches
+//             of --batch rows; a row counts once its RPC returned OK (committed). For exposures
+//             liftd also folds each unit's first exposure into first_exposures (the raw COPY
+//             does not), and validates experiment and variant against its configuration.
+// Prints rows/s for both, the ratio liftd / COPY, and p50/p99 acknowledgement latency
+// (goal, issue 5: >= 0.5x COPY and p99 < 50 ms for batches of 1,000 rows).
 // Bounded: each phase sends --rows rows, then everything is stopped and removed.
+//
+//   build/bench/ingest_load [--rows 300000] [--clients 8] [--batch 1000] [--kind both]
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -34,6 +40,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "lift/v1/events.grpc.pb.h"
+#include "lift/v1/experiments.grpc.pb.h"
 #include "lift/v1/system.grpc.pb.h"
 #include "server/embedded_pg/embedded_postgres.h"
 #include "server/embedded_pg/process.h"
@@ -48,6 +55,14 @@ constexpr int64_t kBaselineStart = 1793577600LL * 1000000;        // 2026-11-02T
 constexpr int64_t kLiftdStart = kBaselineStart + 10 * kDayMicros;  // 2026-11-12
 constexpr int kDaysPerPhase = 3;
 constexpr int64_t kCopyRowsPerTransaction = 20'000;
+constexpr int64_t kUnits = 100'000;
+constexpr char kExperiment[] = "ingest-bench";
+
+// What a phase sends: metric events or exposures (of kExperiment, variant by unit).
+enum class Kind { kEvents, kExposures };
+
+std::string UnitOf(int64_t i) { return absl::StrCat("u", i % kUnits); }
+std::string VariantOf(int64_t i) { return (i % kUnits) % 2 == 0 ? "control" : "treatment"; }
 
 int64_t TimestampFor(int64_t phase_start, int64_t i) {
   return phase_start + (i % kDaysPerPhase) * kDayMicros + (i / kDaysPerPhase) % kDayMicros;
@@ -66,7 +81,7 @@ std::string TimestampLiteral(int64_t micros) {
 }
 
 // Phase 1: raw COPY of `rows` rows from `connections` threads.
-double RunCopyBaseline(const std::string& cs, int64_t rows, int connections) {
+double RunCopyBaseline(const std::string& cs, Kind kind, int64_t rows, int connections) {
   std::atomic<int64_t> next{0};
   const auto start = Clock::now();
   std::vector<std::thread> threads;
@@ -78,14 +93,25 @@ double RunCopyBaseline(const std::string& cs, int64_t rows, int connections) {
         if (first >= rows) return;
         const int64_t end = std::min(rows, first + kCopyRowsPerTransaction);
         pqxx::work tx(conn);
-        pqxx::stream_to stream(tx, "metric_events",
-                               std::vector<std::string>{"unit_id", "event_name", "event_id", "ts", "value"});
-        for (int64_t i = first; i < end; ++i) {
-          stream << std::make_tuple(absl::StrCat("u", i % 100000), std::string("purchase"),
-                                    absl::StrCat("copy-", i), TimestampLiteral(TimestampFor(kBaselineStart, i)),
-                                    1.0 + static_cast<double>(i % 7));
+        if (kind == Kind::kEvents) {
+          pqxx::stream_to stream(tx, "metric_events",
+                                 std::vector<std::string>{"unit_id", "event_name", "event_id", "ts", "value"});
+          for (int64_t i = first; i < end; ++i) {
+            stream << std::make_tuple(UnitOf(i), std::string("purchase"), absl::StrCat("copy-", i),
+                                      TimestampLiteral(TimestampFor(kBaselineStart, i)),
+                                      1.0 + static_cast<double>(i % 7));
+          }
+          stream.complete();
+        } else {
+          pqxx::stream_to stream(tx, "exposures",
+                                 std::vector<std::string>{"unit_id", "experiment_key", "event_id", "ts",
+                                                          "phase", "variant_key"});
+          for (int64_t i = first; i < end; ++i) {
+            stream << std::make_tuple(UnitOf(i), std::string(kExperiment), absl::StrCat("copy-", i),
+                                      TimestampLiteral(TimestampFor(kBaselineStart, i)), 1, VariantOf(i));
+          }
+          stream.complete();
         }
-        stream.complete();
         tx.commit();
       }
     });
@@ -101,8 +127,8 @@ struct LoadResult {
   int64_t errors = 0;
 };
 
-// Phase 2: closed-loop LogEvents clients.
-LoadResult RunLiftdLoad(const std::string& address, int64_t rows, int clients, int batch) {
+// Phase 2: closed-loop LogEvents / LogExposures clients.
+LoadResult RunLiftdLoad(const std::string& address, Kind kind, int64_t rows, int clients, int batch) {
   std::atomic<int64_t> next_batch{0};
   const int64_t batches = (rows + batch - 1) / batch;
   std::mutex mutex;
@@ -120,23 +146,45 @@ LoadResult RunLiftdLoad(const std::string& address, int64_t rows, int clients, i
       while (true) {
         const int64_t b = next_batch.fetch_add(1);
         if (b >= batches) break;
-        lift::v1::LogEventsRequest request;
-        for (int64_t i = b * batch; i < std::min(rows, (b + 1) * batch); ++i) {
-          auto* event = request.add_events();
-          event->set_event_id(absl::StrCat("rpc-", i));
-          event->set_unit_id(absl::StrCat("u", i % 100000));
-          event->set_event("purchase");
-          event->set_value(1.0 + static_cast<double>(i % 7));
-          event->set_timestamp_micros(TimestampFor(kLiftdStart, i));
-        }
+        const int64_t first = b * batch;
+        const int64_t end = std::min(rows, (b + 1) * batch);
         lift::v1::LogResponse response;
         grpc::ClientContext context;
-        const auto sent = Clock::now();
-        grpc::Status status = stub->LogEvents(&context, request, &response);
+        grpc::Status status;
+        Clock::time_point sent;
+        if (kind == Kind::kEvents) {
+          lift::v1::LogEventsRequest request;
+          for (int64_t i = first; i < end; ++i) {
+            auto* event = request.add_events();
+            event->set_event_id(absl::StrCat("rpc-", i));
+            event->set_unit_id(UnitOf(i));
+            event->set_event("purchase");
+            event->set_value(1.0 + static_cast<double>(i % 7));
+            event->set_timestamp_micros(TimestampFor(kLiftdStart, i));
+          }
+          sent = Clock::now();
+          status = stub->LogEvents(&context, request, &response);
+        } else {
+          lift::v1::LogExposuresRequest request;
+          for (int64_t i = first; i < end; ++i) {
+            auto* exposure = request.add_exposures();
+            exposure->set_event_id(absl::StrCat("rpc-", i));
+            exposure->set_unit_id(UnitOf(i));
+            exposure->set_experiment(kExperiment);
+            exposure->set_variant(VariantOf(i));
+            exposure->set_timestamp_micros(TimestampFor(kLiftdStart, i));
+          }
+          sent = Clock::now();
+          status = stub->LogExposures(&context, request, &response);
+        }
         mine.push_back(Seconds(Clock::now() - sent) * 1000);
-        if (!status.ok() || response.accepted() != request.events_size()) {
+        if (!status.ok() || response.accepted() != end - first) {
           errors.fetch_add(1);
-          if (errors.load() < 5) std::fprintf(stderr, "LogEvents: %s\n", status.error_message().c_str());
+          if (errors.load() < 5) {
+            std::fprintf(stderr, "Log%s: %s (accepted %lld of %lld)\n",
+                         kind == Kind::kEvents ? "Events" : "Exposures", status.error_message().c_str(),
+                         static_cast<long long>(response.accepted()), static_cast<long long>(end - first));
+          }
         }
       }
       std::lock_guard<std::mutex> lock(mutex);
@@ -168,6 +216,55 @@ double CpuSeconds(pid_t pid) {
   return static_cast<double>(user + system) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
+// Creates and starts kExperiment (control / treatment) and waits until liftd's configuration
+// snapshot has it (exposures are validated against it). Returns false (with a message) on failure.
+bool CreateRunningExperiment(const std::string& address) {
+  auto experiments = lift::v1::ExperimentService::NewStub(
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  lift::v1::CreateExperimentRequest create;
+  lift::v1::Experiment* e = create.mutable_experiment();
+  e->set_key(kExperiment);
+  e->set_name("ingest_load");
+  e->set_owner("bench");
+  for (const char* variant : {"control", "treatment"}) {
+    auto* v = e->add_variants();
+    v->set_key(variant);
+    v->set_weight(0.5);
+  }
+  lift::v1::Experiment created;
+  grpc::ClientContext create_context;
+  grpc::Status status = experiments->CreateExperiment(&create_context, create, &created);
+  if (status.ok()) {
+    lift::v1::StartExperimentRequest start;
+    start.set_key(kExperiment);
+    start.set_expected_version(created.version());
+    grpc::ClientContext start_context;
+    status = experiments->StartExperiment(&start_context, start, &created);
+  }
+  if (!status.ok()) {
+    std::fprintf(stderr, "ingest_load: creating the experiment: %s\n", status.error_message().c_str());
+    return false;
+  }
+  // The snapshot follows the database within about a second (LISTEN/NOTIFY).
+  auto events = lift::v1::EventService::NewStub(
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    lift::v1::LogExposuresRequest probe;
+    auto* exposure = probe.add_exposures();
+    exposure->set_event_id("probe");
+    exposure->set_unit_id("probe");
+    exposure->set_experiment(kExperiment);
+    exposure->set_variant("control");
+    exposure->set_timestamp_micros(kLiftdStart - kDayMicros);
+    lift::v1::LogResponse response;
+    grpc::ClientContext context;
+    if (events->LogExposures(&context, probe, &response).ok() && response.rejected_size() == 0) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  std::fprintf(stderr, "ingest_load: liftd never accepted exposures of %s\n", kExperiment);
+  return false;
+}
+
 int FreePort() {
   // Bind port 0 and report what the kernel chose.
   int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -188,6 +285,7 @@ int main(int argc, char** argv) {
   int clients = 8;
   int batch = 1000;
   int copy_connections = 2;
+  std::string kinds = "both";
   std::string liftd = LIFTD_BINARY;
   CLI::App app{"ingest_load: liftd ingest throughput against a raw COPY baseline"};
   app.add_option("--rows", rows, "rows per phase")->capture_default_str();
@@ -196,6 +294,9 @@ int main(int argc, char** argv) {
   app.add_option("--copy-connections", copy_connections, "connections of the COPY baseline")
       ->capture_default_str();
   app.add_option("--liftd", liftd, "liftd binary")->capture_default_str();
+  app.add_option("--kind", kinds, "what to send: events, exposures or both")
+      ->check(CLI::IsMember({"events", "exposures", "both"}))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   char dir_template[] = "/tmp/lift-ingest-bench-XXXXXX";
@@ -216,18 +317,20 @@ int main(int argc, char** argv) {
   }
   {  // Partitions for both phases exist before timing starts (liftd would create its own anyway).
     pqxx::connection conn(cs);
-    lift::ingest::PartitionManager partitions("metric_events");
     std::vector<int64_t> days;
     for (int d = 0; d < kDaysPerPhase; ++d) {
       days.push_back(kBaselineStart + d * kDayMicros);
       days.push_back(kLiftdStart + d * kDayMicros);
     }
-    partitions.Ensure(conn, days);
+    lift::ingest::PartitionManager("metric_events").Ensure(conn, days);
+    lift::ingest::PartitionManager("exposures").Ensure(conn, days);
   }
 
   const std::string address = absl::StrCat("127.0.0.1:", FreePort());
   lift::embedded_pg::ProcessOptions server;
-  server.argv = {liftd, "--listen", address, "--database-url", cs, "--log-level", "warn"};
+  // Loopback benchmark: no API keys (authentication is measured by assign_load, not here).
+  server.argv = {liftd, "--listen", address, "--database-url", cs, "--log-level", "warn",
+                 "--insecure-no-auth"};
   server.output_path = (dir / "liftd.log").string();
   server.parent_death_signal = SIGTERM;
   auto pid = lift::embedded_pg::StartProcess(server);
@@ -247,24 +350,33 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  if (kinds != "events" && !CreateRunningExperiment(address)) return 1;
+
   std::printf("ingest_load: %lld rows per phase, batches of %d, %d clients, fsync on\n",
               static_cast<long long>(rows), batch, clients);
-  const double copy_rate = RunCopyBaseline(cs, rows, copy_connections);
-  std::printf("  baseline  raw COPY (%d connections)     %10.0f rows/s\n", copy_connections, copy_rate);
-  const double liftd_cpu_before = CpuSeconds(*pid);
-  const LoadResult load = RunLiftdLoad(address, rows, clients, batch);
-  const double liftd_cpu = CpuSeconds(*pid) - liftd_cpu_before;
-  std::printf("  liftd     LogEvents end to end          %10.0f rows/s   ratio %.2fx of COPY\n",
-              load.rows_per_second, load.rows_per_second / copy_rate);
-  std::printf("            acknowledgement latency       p50 %.1f ms   p99 %.1f ms   errors %lld\n",
-              load.p50_ms, load.p99_ms, static_cast<long long>(load.errors));
-  std::printf("            liftd CPU                     %.2f s (%.2f us per row)\n", liftd_cpu,
-              liftd_cpu * 1e6 / static_cast<double>(rows));
+  int64_t errors = 0;
+  for (const Kind kind : {Kind::kEvents, Kind::kExposures}) {
+    if (kinds == (kind == Kind::kEvents ? "exposures" : "events")) continue;
+    const char* const what = kind == Kind::kEvents ? "LogEvents   " : "LogExposures";
+    const double copy_rate = RunCopyBaseline(cs, kind, rows, copy_connections);
+    std::printf("  %s baseline raw COPY (%d connections)  %10.0f rows/s\n", what, copy_connections,
+                copy_rate);
+    const double liftd_cpu_before = CpuSeconds(*pid);
+    const LoadResult load = RunLiftdLoad(address, kind, rows, clients, batch);
+    const double liftd_cpu = CpuSeconds(*pid) - liftd_cpu_before;
+    std::printf("  %s liftd end to end                   %10.0f rows/s   ratio %.2fx of COPY\n", what,
+                load.rows_per_second, load.rows_per_second / copy_rate);
+    std::printf("               acknowledgement latency          p50 %.1f ms   p99 %.1f ms   errors %lld\n",
+                load.p50_ms, load.p99_ms, static_cast<long long>(load.errors));
+    std::printf("               liftd CPU                        %.2f s (%.2f us per row)\n", liftd_cpu,
+                liftd_cpu * 1e6 / static_cast<double>(rows));
+    errors += load.errors;
+  }
 
   kill(*pid, SIGTERM);
   lift::embedded_pg::WaitForExit(*pid, std::chrono::seconds(30));
   postgres->reset();
   std::error_code error;
   std::filesystem::remove_all(dir, error);
-  return load.errors == 0 ? 0 : 1;
+  return errors == 0 ? 0 : 1;
 }

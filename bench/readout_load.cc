@@ -259,6 +259,15 @@ int main(int argc, char** argv) {
 
   // Baseline: the same joined rows (experiment's units, the readout's event names, the widest
   // window it reads), one plain aggregate.
+  static constexpr char kBaselineSql[] =
+      "SELECT f.variant_key, count(*), sum(e.value) FROM first_exposures f "
+      "JOIN metric_events e ON e.unit_id = f.unit_id "
+      "WHERE f.experiment_key = $1 AND f.phase = 1 AND NOT f.multiple_variants "
+      "AND f.first_ts < $3::timestamptz "
+      "AND e.event_name IN ('purchase', 'session', 'page_view') "
+      "AND e.ts >= $2::timestamptz AND e.ts < $3::timestamptz "
+      "AND e.ts >= f.first_ts - interval '14 days' "
+      "GROUP BY f.variant_key";
   const std::string lower = lift::readout::TimestampLiteral(kT0 - 14 * kDay);
   const std::string end = lift::readout::TimestampLiteral(kEnd);
   int64_t joined_rows = 0;
@@ -270,16 +279,7 @@ int main(int argc, char** argv) {
       work.exec0("SET LOCAL jit = off");
       work.exec0("SET LOCAL enable_nestloop = off");
       work.exec0("SET LOCAL work_mem = '256MB'");
-      const pqxx::result rows = work.exec_params(
-          "SELECT f.variant_key, count(*), sum(e.value) FROM first_exposures f "
-          "JOIN metric_events e ON e.unit_id = f.unit_id "
-          "WHERE f.experiment_key = $1 AND f.phase = 1 AND NOT f.multiple_variants "
-          "AND f.first_ts < $3::timestamptz "
-          "AND e.event_name IN ('purchase', 'session', 'page_view') "
-          "AND e.ts >= $2::timestamptz AND e.ts < $3::timestamptz "
-          "AND e.ts >= f.first_ts - interval '14 days' "
-          "GROUP BY f.variant_key",
-          kExperiment, lower, end);
+      const pqxx::result rows = work.exec_params(kBaselineSql, kExperiment, lower, end);
       joined_rows = 0;
       for (const pqxx::row& row : rows) joined_rows += row[1].as<int64_t>();
     } catch (const std::exception& e) {
@@ -302,6 +302,11 @@ int main(int argc, char** argv) {
                            pqxx::prepare::make_dynamic_params(query.params));
       std::printf("%s\n", query.sql.c_str());
       for (const pqxx::row& row : plan) std::printf("%s\n", row[0].c_str());
+      std::printf("baseline:\n");
+      for (const pqxx::row& row : work.exec_params(
+               std::string("EXPLAIN (ANALYZE, BUFFERS) ") + kBaselineSql, kExperiment, lower, end)) {
+        std::printf("%s\n", row[0].c_str());
+      }
     } catch (const std::exception& e) {
       return Fail(absl::StrCat("explain: ", e.what()));
     }

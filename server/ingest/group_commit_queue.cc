@@ -134,8 +134,15 @@ absl::Status GroupCommitQueue<Row>::Flush(WriterConnection& writer, std::vector<
       writer.staging_ready = true;
       return absl::OkStatus();
     } catch (const std::exception& error) {
+      // libpqxx reports a connection lost in the middle of COPY as a plain pqxx::failure; what
+      // matters for the client is that the database went away: UNAVAILABLE, retry.
+      const bool lost = writer.connection == nullptr || !writer.connection->is_open();
       writer.connection.reset();  // start over with a fresh connection (and staging tables)
       absl::Status status = store::StatusFromDatabaseError(error, "store rows");
+      if (lost && absl::IsInternal(status)) {
+        status = absl::UnavailableError(
+            absl::StrCat("store rows: the database connection was lost (", error.what(), ")"));
+      }
       const bool in_doubt = dynamic_cast<const pqxx::in_doubt_error*>(&error) != nullptr;
       if (!(reused && attempt == 0 && !in_doubt && absl::IsUnavailable(status))) return status;
     }

@@ -1,11 +1,13 @@
 // The SQL of ingest: one flush of rows (from many RPCs) written inside the caller's transaction.
 //
-// Rows are streamed with COPY (pqxx::stream_to) into a per-connection temporary staging table, then
-// moved into the partitioned table with a plain INSERT inside a savepoint. Only when that hits the
-// unique index (a retry, or a row repeated in the flush) does it fall back to INSERT ... ON CONFLICT
-// DO NOTHING, whose RETURNING tells which rows were new. For exposures, the same statement folds the new rows into first_exposures
-// (earliest exposure wins; a unit seen in two variants is marked multiple_variants). Nothing is
-// visible until the caller commits. Throws what libpqxx throws.
+// Metric events are streamed with COPY (pqxx::stream_to) straight into metric_events inside a
+// savepoint: one write per row, as fast as a raw COPY. Exposures are streamed into a per-connection
+// temporary staging table and moved into `exposures` with a plain INSERT inside a savepoint, in the
+// same statement that folds the new rows into first_exposures (earliest exposure wins; a unit seen
+// in two variants is marked multiple_variants). Only when the fast path hits the unique index (a
+// retry, or a row repeated in the flush) does either fall back to INSERT ... ON CONFLICT DO
+// NOTHING from the staging table, whose RETURNING tells which rows were new. Nothing is visible
+// until the caller commits. Throws what libpqxx throws.
 // Thread-compatible: one writer per connection.
 #ifndef LIFT_SERVER_INGEST_TABLE_WRITERS_H_
 #define LIFT_SERVER_INGEST_TABLE_WRITERS_H_
