@@ -230,9 +230,11 @@ absl::StatusOr<std::unique_ptr<LiftServer>> LiftServer::Start(const ServerOption
       [watcher = state->config_watcher.get()] { return watcher->snapshot(); });
   // --- end experiments & assignment start ---
   // --- ingest start ---
+  ingest::GroupCommitOptions ingest_options;
+  ingest_options.capacity_rows = options.ingest_queue_rows;
   state->ingest = std::make_unique<ingest::IngestService>(
       state->connection_string,
-      [watcher = state->config_watcher.get()] { return watcher->snapshot(); });
+      [watcher = state->config_watcher.get()] { return watcher->snapshot(); }, ingest_options);
   state->event_service = std::make_unique<EventServiceImpl>(state->ingest.get());
   state->assignment_service->SetExposureSink(
       std::make_shared<ingest::IngestExposureSink>(state->ingest.get()));

@@ -6,6 +6,7 @@
 #ifndef LIFT_SERVER_LIFT_SERVER_H_
 #define LIFT_SERVER_LIFT_SERVER_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -32,6 +33,9 @@ struct ServerOptions {
   std::string tls_client_ca_file;
   // Admin-scope RPCs per second per API key (bursts of twice that); 0 disables the limit.
   double admin_rate_limit = 20;
+  // Rows each ingest queue (exposures, metric events) holds while waiting for the database before
+  // LogExposures / LogEvents answer RESOURCE_EXHAUSTED (back-pressure; ~700 bytes per row).
+  size_t ingest_queue_rows = 200'000;
 };
 
 class LiftServer {

@@ -53,6 +53,12 @@ int main(int argc, char** argv) {
       ->envname("LIFT_ADMIN_RATE_LIMIT")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  app.add_option("--ingest-queue-rows", options.ingest_queue_rows,
+                 "Rows each ingest queue holds before LogExposures/LogEvents answer "
+                 "RESOURCE_EXHAUSTED (back-pressure)")
+      ->envname("LIFT_INGEST_QUEUE_ROWS")
+      ->check(CLI::Range(size_t{1000}, size_t{100'000'000}))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   // Only from the environment (a flag would show the key in `ps`).
   if (const char* key = std::getenv("LIFT_BOOTSTRAP_ADMIN_KEY"); key != nullptr) {
