@@ -21,12 +21,21 @@
 
 namespace lift::assignment {
 
+// Deepest nesting of objects and arrays in attributes ({"a": [1]} is 2 levels deep): evaluation
+// (JavaScript string forms, deep equality) and serialisation recurse over it.
+inline constexpr int kMaxAttributeDepth = 64;
+
+// True when `value` nests objects or arrays more than `max_depth` levels deep. Recurses at most
+// max_depth + 1 levels whatever the depth of `value`, so it is safe on any parsed document.
+bool JsonNestsDeeperThan(const nlohmann::json& value, int max_depth);
+
 class Attributes {
  public:
   // No attributes (an empty object).
   Attributes() : json_(nlohmann::json::object()) {}
 
-  // Returns the attributes held by `object`; InvalidArgument when it is not a JSON object.
+  // Returns the attributes held by `object`; InvalidArgument when it is not a JSON object or
+  // nests deeper than kMaxAttributeDepth.
   static absl::StatusOr<Attributes> FromJson(nlohmann::json object);
 
   // Returns attributes whose values are the strings of `pairs` (any range of pairs of

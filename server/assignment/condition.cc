@@ -575,6 +575,10 @@ absl::StatusOr<ValueMatcher> CompileValue(const json& value, const std::string& 
 absl::StatusOr<Condition> Condition::Compile(const nlohmann::json& condition) {
   Condition compiled;
   if (condition.is_null() || (condition.is_object() && condition.empty())) return compiled;
+  if (JsonNestsDeeperThan(condition, kMaxConditionDepth)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "condition: nests objects and arrays more than ", kMaxConditionDepth, " levels deep"));
+  }
   LIFT_ASSIGN_OR_RETURN(condition_internal::ConditionNode root,
                         condition_internal::CompileCondition(condition, "condition"));
   compiled.root_ = std::make_shared<const condition_internal::ConditionNode>(std::move(root));

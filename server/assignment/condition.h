@@ -27,7 +27,9 @@
 //     backreferences and lookaround, and such patterns are rejected. Common JavaScript patterns
 //     (classes, anchors, alternation, quantifiers, groups) behave the same;
 //   - deep equality ignores object key order (JavaScript compares JSON.stringify output, which
-//     depends on insertion order).
+//     depends on insertion order);
+//   - a condition may nest objects and arrays at most kMaxConditionDepth levels deep (real
+//     conditions use a handful; the limit bounds the compiler's recursion and memory).
 //
 // Thread safety: a compiled Condition is immutable; Matches may run concurrently. Copies share the
 // compiled tree.
@@ -42,6 +44,9 @@
 
 namespace lift::assignment {
 
+// Deepest nesting of objects and arrays a condition may have ({"a": 1} is 1 level deep).
+inline constexpr int kMaxConditionDepth = 64;
+
 namespace condition_internal {
 struct ConditionNode;
 }  // namespace condition_internal
@@ -52,8 +57,8 @@ class Condition {
   Condition() = default;
 
   // Compiles `condition` (null or {} for "everyone"). Returns InvalidArgument when it is not an
-  // object, or any part of it is malformed; the message names the location, e.g.
-  // `condition.$and[1]["father.age"].$in: must be an array, got number`.
+  // object, nests deeper than kMaxConditionDepth, or any part of it is malformed; the message names
+  // the location, e.g. `condition.$and[1]["father.age"].$in: must be an array, got number`.
   static absl::StatusOr<Condition> Compile(const nlohmann::json& condition);
 
   // True when the attributes satisfy the condition.

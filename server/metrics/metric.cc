@@ -1,6 +1,8 @@
 #include "server/metrics/metric.h"
 
 #include <cmath>
+#include <limits>
+#include <optional>
 #include <regex>
 #include <set>
 
@@ -90,6 +92,19 @@ absl::Status ValidateSelector(const EventSelector& selector, const std::string& 
     }
   }
   return absl::OkStatus();
+}
+
+// The integer at json[field] (`fallback` when absent); nullopt when it is not a whole number that
+// fits Int (json.value() would convert 1e300 to an int: undefined behaviour).
+template <typename Int>
+std::optional<Int> IntegerField(const nlohmann::json& json, const char* field, Int fallback) {
+  const auto it = json.find(field);
+  if (it == json.end()) return fallback;
+  if (!it->is_number_integer() || *it < std::numeric_limits<Int>::min() ||
+      *it > std::numeric_limits<Int>::max()) {
+    return std::nullopt;
+  }
+  return it->template get<Int>();
 }
 
 nlohmann::json SelectorJson(const EventSelector& selector) {
@@ -312,12 +327,23 @@ absl::Status DefinitionFromJson(const nlohmann::json& json, MetricDefinition* in
       }
       into->denominator = std::move(denominator);
     }
-    into->window_start_seconds = json.value("window_start_seconds", int64_t{0});
-    into->window_duration_seconds = json.value("window_duration_seconds", int64_t{0});
+    const std::optional<int64_t> window_start =
+        IntegerField<int64_t>(json, "window_start_seconds", 0);
+    const std::optional<int64_t> window_duration =
+        IntegerField<int64_t>(json, "window_duration_seconds", 0);
+    const std::optional<int> cuped_days =
+        IntegerField<int>(json, "cuped_pre_period_days", kDefaultCupedPrePeriodDays);
+    if (!window_start || !window_duration || !cuped_days) {
+      return absl::InvalidArgumentError(
+          "metric definition: window_start_seconds, window_duration_seconds and "
+          "cuped_pre_period_days must be whole numbers in range");
+    }
+    into->window_start_seconds = *window_start;
+    into->window_duration_seconds = *window_duration;
     into->capping = json.value("capping", "none");
     into->capping_value = json.value("capping_value", 0.0);
     into->direction = json.value("direction", "increase");
-    into->cuped_pre_period_days = json.value("cuped_pre_period_days", kDefaultCupedPrePeriodDays);
+    into->cuped_pre_period_days = *cuped_days;
     auto optional = [&](const char* field) -> std::optional<double> {
       if (!json.contains(field) || json[field].is_null()) return std::nullopt;
       return json[field].get<double>();

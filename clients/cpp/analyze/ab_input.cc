@@ -286,7 +286,7 @@ absl::StatusOr<AbData> ReadAbStatsJson(std::istream& in, const std::string& sour
   nlohmann::json document;
   try {
     document = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& error) {
+  } catch (const nlohmann::json::exception& error) {  // parse_error, or out_of_range (1e999)
     return absl::InvalidArgumentError(
         absl::StrCat(source, ": not valid JSON: ", std::string(error.what())));
   }

@@ -102,7 +102,11 @@ auto WithInput(const std::string& path, Read read) -> decltype(read(std::cin, st
   return read(file, path);
 }
 
-void PrintJson(const Json& json, std::ostream& out) { out << json.dump(2) << "\n"; }
+// Names come from the user's files and may not be UTF-8: invalid bytes print as U+FFFD instead of
+// throwing.
+void PrintJson(const Json& json, std::ostream& out) {
+  out << json.dump(2, ' ', /*ensure_ascii=*/false, Json::error_handler_t::replace) << "\n";
+}
 
 // --- ab ----------------------------------------------------------------------------------------
 

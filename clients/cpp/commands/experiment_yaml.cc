@@ -5,6 +5,7 @@
 
 #include <cctype>
 #include <cmath>
+#include <cstdlib>
 #include <regex>
 #include <set>
 
@@ -40,14 +41,24 @@ nlohmann::json InferScalar(const std::string& text) {
   }
   if (text == "true" || text == "True" || text == "TRUE") return true;
   if (text == "false" || text == "False" || text == "FALSE") return false;
+  // Longer plain scalars stay strings: no number needs that many characters, and std::regex
+  // matches recursively (one stack frame per character).
+  constexpr size_t kMaxNumberLength = 100;
+  if (text.size() > kMaxNumberLength) return text;
   if (std::regex_match(text, kInteger)) {
     try {
       return std::stoll(text);
     } catch (const std::exception&) {
-      return std::stod(text);
+      return std::strtod(text.c_str(), nullptr);  // beyond int64, at most 100 digits: finite
     }
   }
-  if (std::regex_match(text, kFloat)) return std::stod(text);
+  if (std::regex_match(text, kFloat)) {
+    // Out of double's range ("1e999") stays a string, so the field's type error names it;
+    // underflow ("1e-400") reads as the nearest double.
+    const double value = std::strtod(text.c_str(), nullptr);
+    if (!std::isfinite(value)) return text;
+    return value;
+  }
   if (text == ".inf" || text == "+.inf") return std::numeric_limits<double>::infinity();
   if (text == "-.inf") return -std::numeric_limits<double>::infinity();
   return text;
@@ -156,45 +167,54 @@ absl::StatusOr<lift::v1::Experiment> ExperimentFromYaml(const std::string& yaml_
     return absl::InvalidArgumentError(
         "the file must hold one experiment: a mapping with key, name, variants, ...");
   }
-  for (const std::string& field : OutputOnlyFields()) json.erase(field);
-  for (const char* field : {"key", "name", "hypothesis", "owner", "unit_type", "seed"}) {
-    if (json.contains(field)) CoerceToString(json[field]);
-  }
-  if (json.contains("tags")) CoerceStrings(json["tags"]);
-  if (json.contains("condition")) {
-    if (json["condition"].is_null()) {
-      json.erase("condition");
-    } else {
-      json["condition"] = JsonText(json["condition"]);
+  // JSON text must be UTF-8; a YAML scalar may hold other bytes (or an escaped lone surrogate), and
+  // nlohmann::json refuses to write those.
+  std::string json_text;
+  try {
+    for (const std::string& field : OutputOnlyFields()) json.erase(field);
+    for (const char* field : {"key", "name", "hypothesis", "owner", "unit_type", "seed"}) {
+      if (json.contains(field)) CoerceToString(json[field]);
     }
-  }
-  if (json.contains("variants") && json["variants"].is_array()) {
-    for (nlohmann::json& variant : json["variants"]) {
-      if (!variant.is_object()) continue;
-      if (variant.contains("key")) CoerceToString(variant["key"]);
-      if (variant.contains("payload")) {
-        if (variant["payload"].is_null()) {
-          variant.erase("payload");
-        } else {
-          variant["payload"] = JsonText(variant["payload"]);
+    if (json.contains("tags")) CoerceStrings(json["tags"]);
+    if (json.contains("condition")) {
+      if (json["condition"].is_null()) {
+        json.erase("condition");
+      } else {
+        json["condition"] = JsonText(json["condition"]);
+      }
+    }
+    if (json.contains("variants") && json["variants"].is_array()) {
+      for (nlohmann::json& variant : json["variants"]) {
+        if (!variant.is_object()) continue;
+        if (variant.contains("key")) CoerceToString(variant["key"]);
+        if (variant.contains("payload")) {
+          if (variant["payload"].is_null()) {
+            variant.erase("payload");
+          } else {
+            variant["payload"] = JsonText(variant["payload"]);
+          }
         }
       }
     }
-  }
-  if (json.contains("layer") && json["layer"].is_object() && json["layer"].contains("layer")) {
-    CoerceToString(json["layer"]["layer"]);
-  }
-  if (json.contains("metrics") && json["metrics"].is_object()) {
-    nlohmann::json& metrics = json["metrics"];
-    if (metrics.contains("success")) CoerceStrings(metrics["success"]);
-    if (metrics.contains("secondary")) CoerceStrings(metrics["secondary"]);
+    if (json.contains("layer") && json["layer"].is_object() && json["layer"].contains("layer")) {
+      CoerceToString(json["layer"]["layer"]);
+    }
+    if (json.contains("metrics") && json["metrics"].is_object()) {
+      nlohmann::json& metrics = json["metrics"];
+      if (metrics.contains("success")) CoerceStrings(metrics["success"]);
+      if (metrics.contains("secondary")) CoerceStrings(metrics["secondary"]);
+    }
+    json_text = json.dump();
+  } catch (const nlohmann::json::exception& error) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the experiment holds text that is not valid UTF-8: ", error.what()));
   }
 
   lift::v1::Experiment experiment;
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = false;
   const auto status =
-      google::protobuf::util::JsonStringToMessage(json.dump(), &experiment, options);
+      google::protobuf::util::JsonStringToMessage(json_text, &experiment, options);
   if (!status.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("the experiment does not match lift.v1.Experiment: ",

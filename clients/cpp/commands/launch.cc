@@ -216,7 +216,8 @@ Json AnalysisJson(const v1::LaunchAnalysis& a) {
   return json;
 }
 
-std::string Interval(const v1::LaunchEffect& e, double scale, const char* format) {
+std::string Interval(const v1::LaunchEffect& e, double scale,
+                     const absl::FormatSpec<double>& format) {  // checked at compile time
   if (!e.valid()) return absl::StrCat(absl::StrFormat(format, scale * e.estimate()), " (no CI)");
   return absl::StrCat(absl::StrFormat(format, scale * e.estimate()), " [",
                       absl::StrFormat(format, scale * e.ci_low()), ", ",

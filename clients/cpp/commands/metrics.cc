@@ -25,6 +25,7 @@
 // Output-only fields (version, created_at_micros, created_by) are accepted and ignored.
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -67,6 +68,11 @@ absl::StatusOr<int64_t> ParseDuration(const Json& value, const std::string& fiel
     return absl::InvalidArgumentError(
         absl::StrCat(field, " must be a duration like 7d, 12h, 30m or 45s, got '",
                      value.get<std::string>(), "'"));
+  }
+  if (amount > std::numeric_limits<int64_t>::max() / unit ||
+      amount < std::numeric_limits<int64_t>::min() / unit) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " is out of range: '", value.get<std::string>(), "'"));
   }
   return amount * unit;
 }
@@ -172,9 +178,15 @@ absl::Status MetricFromJson(const Json& json, const std::string& at, v1::Metric*
         if (!direction.ok()) return direction.status();
         out->set_direction(*direction);
       } else if (key == "cuped_pre_period_days") {
-        out->set_cuped_pre_period_days(value.is_string() && value.get<std::string>() == "none"
-                                           ? 0
-                                           : value.get<int>());
+        if (value.is_string() && value.get<std::string>() == "none") {
+          out->set_cuped_pre_period_days(0);
+        } else if (value.is_number_integer() && value >= std::numeric_limits<int>::min() &&
+                   value <= std::numeric_limits<int>::max()) {
+          out->set_cuped_pre_period_days(value.get<int>());
+        } else {
+          return absl::InvalidArgumentError(
+              absl::StrCat(field, " must be a whole number of days or none, got ", value.dump()));
+        }
       } else if (key == "mde") out->set_mde(value.get<double>());
       else if (key == "target") out->set_target(value.get<double>());
       else if (key == "baseline") out->set_baseline(value.get<double>());
