@@ -8,7 +8,8 @@
 // not at all.
 //
 // liftd runs with a small queue (--ingest-queue-rows 20000); what it may hold is that plus what its
-// writers are flushing (ingest::GroupCommitOptions: 2 writers of at most 20,000 rows).
+// writers are flushing (ingest::GroupCommitOptions: 2 writers of at most 20,000 rows) plus the
+// parsed requests of the calls in flight (32 clients x 10,000 rows).
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
 
@@ -83,13 +84,17 @@ TEST(SlowDatabaseFaultTest, FloodAnswersResourceExhaustedAndMemoryStaysBounded) 
   auto idle_rss = testing::ResidentSetBytes(pid);
   ASSERT_TRUE(idle_rss.ok()) << idle_rss.status();
 
-  // The limit liftd runs with (see the file comment): queued rows plus the rows the writers flush.
+  // The limit liftd runs with (see the file comment): queued rows plus the rows the writers flush,
+  // plus the requests of the calls in flight (each parsed in full before it is queued or refused).
+  // The flood offers millions of rows over its course; unbounded, that would be gigabytes.
   const ingest::GroupCommitOptions queue;
-  const int64_t held_rows_limit =
+  const int64_t queue_rows_limit =
       kQueueRows + static_cast<int64_t>(queue.writers) * static_cast<int64_t>(queue.max_flush_rows);
+  const int64_t in_flight_rows = static_cast<int64_t>(kFloodClients) * kRowsPerCall;
+  const int64_t held_rows_limit = queue_rows_limit + in_flight_rows;
   const int64_t rss_bound = *idle_rss + held_rows_limit * kBytesPerHeldRow + kTransportBytes;
-  ASSERT_GT(static_cast<int64_t>(kFloodClients) * kRowsPerCall, held_rows_limit)
-      << "the flood must keep more rows in flight than liftd may hold";
+  ASSERT_GT(in_flight_rows, queue_rows_limit)
+      << "the flood must keep more rows in flight than liftd may queue";
 
   (*proxy)->SetDelay(kDelay);
   std::atomic<bool> stop{false};
@@ -156,6 +161,7 @@ TEST(SlowDatabaseFaultTest, FloodAnswersResourceExhaustedAndMemoryStaysBounded) 
             << " MiB, drained " << drained_rss / kMiB << " MiB, bound " << rss_bound / kMiB
             << " MiB (" << held_rows_limit << " rows held at most)\n";
   EXPECT_GT(outcomes.Count(grpc::StatusCode::RESOURCE_EXHAUSTED), 0) << outcomes.ToString();
+  EXPECT_GT(offered_rows, 2 * held_rows_limit) << "the flood must offer more than the bound covers";
   EXPECT_GT(outcomes.Count(grpc::StatusCode::OK), 0) << outcomes.ToString();
   EXPECT_EQ(outcomes.CountOtherThan(grpc::StatusCode::OK),
             outcomes.Count(grpc::StatusCode::RESOURCE_EXHAUSTED))
