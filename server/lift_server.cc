@@ -38,6 +38,7 @@
 #include "server/metrics/metric_service.h"
 #include "server/metrics/metric_store.h"
 #include "server/readout/readout_service.h"
+#include "server/readout/snapshot_scheduler.h"
 // --- end metrics & readouts includes ---
 // --- weekly review includes ---
 #include "server/review/weekly_review_service.h"
@@ -151,6 +152,8 @@ struct LiftServer::State {
   std::unique_ptr<readout::ReadoutService> readout_domain;
   std::unique_ptr<MetricServiceImpl> metric_service;
   std::unique_ptr<ReadoutServiceImpl> readout_service;
+  // Stores finished days of live experiments for time series; null when disabled.
+  std::unique_ptr<readout::SnapshotScheduler> snapshot_scheduler;
   // --- end metrics & readouts state ---
   // --- weekly review state ---
   std::unique_ptr<review::WeeklyReviewService> weekly_review_domain;
@@ -249,6 +252,11 @@ absl::StatusOr<std::unique_ptr<LiftServer>> LiftServer::Start(const ServerOption
                                                               state->config_executor.get());
   state->readout_service = std::make_unique<ReadoutServiceImpl>(state->readout_domain.get(),
                                                                 state->readout_executor.get());
+  if (options.snapshot_interval.count() > 0) {
+    state->snapshot_scheduler = std::make_unique<readout::SnapshotScheduler>(
+        state->readout_domain.get(), state->experiment_store.get());
+    state->snapshot_scheduler->Start(options.snapshot_interval);
+  }
   // --- end metrics & readouts start ---
   // --- weekly review start ---
   // Runs on the readout executor (through ReadoutServiceImpl), like GetReadout.
@@ -370,6 +378,7 @@ void LiftServer::Shutdown() {
   // --- end ingest shutdown ---
   // --- metrics & readouts shutdown ---
   if (state_->readout_executor != nullptr) state_->readout_executor->Shutdown();
+  if (state_->snapshot_scheduler != nullptr) state_->snapshot_scheduler->Stop();
   // --- end metrics & readouts shutdown ---
   // --- weekly review shutdown ---
   // --- end weekly review shutdown ---

@@ -6,6 +6,7 @@
 #ifndef LIFT_SERVER_LIFT_SERVER_H_
 #define LIFT_SERVER_LIFT_SERVER_H_
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -36,6 +37,10 @@ struct ServerOptions {
   // Rows each ingest queue (exposures, metric events) holds while waiting for the database before
   // LogExposures / LogEvents answer RESOURCE_EXHAUSTED (back-pressure; ~700 bytes per row).
   size_t ingest_queue_rows = 200'000;
+  // How often finished days of running (and just stopped) experiments are aggregated and stored
+  // for readout time series (readout/snapshot_scheduler.h); the first run is one interval after
+  // start. 0 disables it (time series then aggregate missing days on request).
+  std::chrono::seconds snapshot_interval{600};
 };
 
 class LiftServer {

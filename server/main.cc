@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <iostream>
 
@@ -57,9 +58,19 @@ int main(int argc, char** argv) {
                  "Rows each ingest queue holds before LogExposures/LogEvents answer "
                  "RESOURCE_EXHAUSTED (back-pressure)")
       ->envname("LIFT_INGEST_QUEUE_ROWS")
-      ->check(CLI::Range(size_t{1000}, size_t{100'000'000}))
+      // At least one full request (ingest::kMaxRowsPerMessage rows): a smaller queue would
+      // refuse such a request forever, however long the client waits.
+      ->check(CLI::Range(size_t{10'000}, size_t{100'000'000}))
+      ->capture_default_str();
+  int64_t snapshot_interval_seconds = options.snapshot_interval.count();
+  app.add_option("--snapshot-interval", snapshot_interval_seconds,
+                 "Seconds between background runs that store finished days of live experiments "
+                 "for readout time series; 0: off")
+      ->envname("LIFT_SNAPSHOT_INTERVAL")
+      ->check(CLI::Range(int64_t{0}, int64_t{86400}))
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  options.snapshot_interval = std::chrono::seconds(snapshot_interval_seconds);
   // Only from the environment (a flag would show the key in `ps`).
   if (const char* key = std::getenv("LIFT_BOOTSTRAP_ADMIN_KEY"); key != nullptr) {
     options.bootstrap_admin_key = key;

@@ -397,6 +397,80 @@ absl::Status AddTimeseriesPoints(const metrics::MetricDefinition& metric,
   return absl::OkStatus();
 }
 
+// What a readout of one experiment phase analyses: the experiment, the phase, its metrics by role
+// (latest definition versions) and the aggregation request without an analysis end or segment.
+struct ReadoutPlan {
+  experiments::Experiment experiment;
+  size_t phase_index = 0;
+  std::vector<RoleMetric> roles;
+  AggregationRequest aggregation;
+
+  const experiments::Phase& phase() const { return experiment.phases[phase_index]; }
+};
+
+// Loads the plan of `experiment_key`'s phase `phase_number` (0: the current one). NotFound
+// (experiment, phase, metric), FailedPrecondition (not started, fewer than two variants, no
+// metrics), Unavailable (database down).
+absl::StatusOr<ReadoutPlan> PlanReadout(experiments::ExperimentStore& experiments,
+                                        metrics::MetricStore& metrics,
+                                        const std::string& experiment_key, int phase_number) {
+  absl::StatusOr<std::optional<experiments::Experiment>> found =
+      experiments.FindExperiment(experiment_key);
+  if (!found.ok()) return found.status();
+  if (!found->has_value()) {
+    return absl::NotFoundError(absl::StrCat("experiment '", experiment_key, "' not found"));
+  }
+  ReadoutPlan plan;
+  plan.experiment = std::move(**found);
+  const experiments::Experiment& experiment = plan.experiment;
+  if (phase_number == 0) phase_number = experiment.phase;
+  if (phase_number == 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "experiment '", experiment.key, "' has not started: there is no phase to analyse"));
+  }
+  const auto phase = std::find_if(
+      experiment.phases.begin(), experiment.phases.end(),
+      [phase_number](const experiments::Phase& candidate) {
+        return candidate.number == phase_number;
+      });
+  if (phase == experiment.phases.end()) {
+    return absl::NotFoundError(
+        absl::StrCat("experiment '", experiment.key, "' has no phase ", phase_number));
+  }
+  plan.phase_index = static_cast<size_t>(phase - experiment.phases.begin());
+  if (phase->variants.size() < 2) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("phase ", phase_number, " has fewer than two variants"));
+  }
+  for (const std::string& key : experiment.metrics.success) {
+    plan.roles.push_back({key, v1::METRIC_ROLE_SUCCESS, 0.0});
+  }
+  for (const std::string& key : experiment.metrics.secondary) {
+    plan.roles.push_back({key, v1::METRIC_ROLE_SECONDARY, 0.0});
+  }
+  for (const experiments::GuardrailMetric& guardrail : experiment.metrics.guardrails) {
+    plan.roles.push_back({guardrail.metric_key, v1::METRIC_ROLE_GUARDRAIL,
+                          guardrail.non_inferiority_margin});
+  }
+  if (plan.roles.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("experiment '", experiment.key, "' names no metrics to analyse"));
+  }
+  plan.aggregation.experiment_key = experiment.key;
+  plan.aggregation.phase = phase_number;
+  plan.aggregation.phase_start_micros = phase->started_at_micros;
+  for (const RoleMetric& role : plan.roles) {
+    absl::StatusOr<std::optional<metrics::MetricDefinition>> metric = metrics.Find(role.key, 0);
+    if (!metric.ok()) return metric.status();
+    if (!metric->has_value()) {
+      return absl::NotFoundError(absl::StrCat("metric '", role.key, "' of experiment '",
+                                              experiment.key, "' is not defined"));
+    }
+    plan.aggregation.metrics.push_back(std::move(**metric));
+  }
+  return plan;
+}
+
 }  // namespace
 
 ReadoutService::ReadoutService(store::ConnectionPool* pool,
@@ -429,64 +503,19 @@ absl::StatusOr<v1::Readout> ReadoutService::GetReadout(const v1::GetReadoutReque
   }
 
   // --- configuration ---
-  absl::StatusOr<std::optional<experiments::Experiment>> found =
-      experiments_->FindExperiment(request.experiment_key());
-  if (!found.ok()) return found.status();
-  if (!found->has_value()) {
-    return absl::NotFoundError(
-        absl::StrCat("experiment '", request.experiment_key(), "' not found"));
-  }
-  const experiments::Experiment& experiment = **found;
-  const int phase_number = request.phase() != 0 ? request.phase() : experiment.phase;
-  if (phase_number == 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "experiment '", experiment.key, "' has not started: there is no phase to analyse"));
-  }
-  const experiments::Phase* phase = nullptr;
-  for (const experiments::Phase& candidate : experiment.phases) {
-    if (candidate.number == phase_number) phase = &candidate;
-  }
-  if (phase == nullptr) {
-    return absl::NotFoundError(
-        absl::StrCat("experiment '", experiment.key, "' has no phase ", phase_number));
-  }
-  if (phase->variants.size() < 2) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("phase ", phase_number, " has fewer than two variants"));
-  }
-  std::vector<RoleMetric> roles;
-  for (const std::string& key : experiment.metrics.success) {
-    roles.push_back({key, v1::METRIC_ROLE_SUCCESS, 0.0});
-  }
-  for (const std::string& key : experiment.metrics.secondary) {
-    roles.push_back({key, v1::METRIC_ROLE_SECONDARY, 0.0});
-  }
-  for (const experiments::GuardrailMetric& guardrail : experiment.metrics.guardrails) {
-    roles.push_back({guardrail.metric_key, v1::METRIC_ROLE_GUARDRAIL,
-                     guardrail.non_inferiority_margin});
-  }
-  if (roles.empty()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("experiment '", experiment.key, "' names no metrics to analyse"));
-  }
-  AggregationRequest aggregation;
-  aggregation.experiment_key = experiment.key;
-  aggregation.phase = phase_number;
-  aggregation.phase_start_micros = phase->started_at_micros;
+  absl::StatusOr<ReadoutPlan> plan =
+      PlanReadout(*experiments_, *metrics_, request.experiment_key(), request.phase());
+  if (!plan.ok()) return plan.status();
+  const experiments::Experiment& experiment = plan->experiment;
+  const experiments::Phase* phase = &plan->phase();
+  const int phase_number = phase->number;
+  const std::vector<RoleMetric>& roles = plan->roles;
+  AggregationRequest& aggregation = plan->aggregation;
   const int64_t now = now_micros_();
   int64_t end = request.as_of_micros() != 0 ? request.as_of_micros() : now;
   if (phase->ended_at_micros != 0) end = std::min(end, phase->ended_at_micros);
   aggregation.analysis_end_micros = end;
   aggregation.segment_by = request.segment_by();
-  for (const RoleMetric& role : roles) {
-    absl::StatusOr<std::optional<metrics::MetricDefinition>> metric = metrics_->Find(role.key, 0);
-    if (!metric.ok()) return metric.status();
-    if (!metric->has_value()) {
-      return absl::NotFoundError(absl::StrCat("metric '", role.key, "' of experiment '",
-                                              experiment.key, "' is not defined"));
-    }
-    aggregation.metrics.push_back(std::move(**metric));
-  }
 
   // --- aggregation ---
   const auto aggregation_start = std::chrono::steady_clock::now();
@@ -836,6 +865,38 @@ absl::StatusOr<v1::Readout> ReadoutService::GetReadout(const v1::GetReadoutReque
   readout.set_aggregation_seconds(aggregation_seconds);
   readout.set_stats_seconds(stats_seconds);
   return readout;
+}
+
+absl::StatusOr<SnapshotRefresh> ReadoutService::StoreDailySnapshots(
+    const std::string& experiment_key) {
+  absl::StatusOr<ReadoutPlan> plan = PlanReadout(*experiments_, *metrics_, experiment_key, 0);
+  if (!plan.ok()) return plan.status();
+  const experiments::Phase& phase = plan->phase();
+  SnapshotRefresh refresh;
+  refresh.phase = phase.number;
+  // The midnights a time series would store now: settled, within the phase, the last
+  // kMaxTimeseriesDays of them.
+  const int64_t store_before = now_micros_() - kSnapshotSettleMicros;
+  int64_t until = store_before - 1;
+  if (phase.ended_at_micros != 0) until = std::min(until, phase.ended_at_micros);
+  std::vector<int64_t> days = UtcMidnightsBetween(phase.started_at_micros, until);
+  if (days.size() > static_cast<size_t>(kMaxTimeseriesDays)) {
+    days.erase(days.begin(), days.end() - kMaxTimeseriesDays);
+  }
+  if (days.empty()) return refresh;
+  DailySnapshotsRequest request;
+  request.base = std::move(plan->aggregation);
+  request.days = std::move(days);
+  for (const auto& variant : phase.variants) request.variants.push_back(variant.key);
+  request.store_before_micros = store_before;
+  if (absl::StatusOr<int> analysed = store::RefreshStaleStatistics(*pool_); !analysed.ok()) {
+    return analysed.status();
+  }
+  absl::StatusOr<DailySnapshotsResult> snapshots = DailySnapshots(*pool_, request);
+  if (!snapshots.ok()) return snapshots.status();
+  refresh.days_aggregated = snapshots->days_aggregated;
+  refresh.days_stored = snapshots->days_stored;
+  return refresh;
 }
 
 }  // namespace lift::readout

@@ -32,7 +32,8 @@
 // so late events of a just-finished day still count); each point runs stats::AnalyzeAb with
 // sequential on (CUPED when the metric has a covariate). The last point is the readout itself at
 // the analysis end (running = true) unless that is a midnight. Without these two fields the
-// readout does exactly the work it did before they existed.
+// readout does exactly the work it did before they existed. liftd stores settled days of live
+// experiments ahead of any request (StoreDailySnapshots, run by snapshot_scheduler.h).
 //
 // Errors: InvalidArgument (request fields, e.g. "segment_by must be 1 to 100 characters long"),
 // NotFound (experiment, phase or metric), 
@@ -44,6 +45,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "lift/v1/readouts.pb.h"
@@ -62,6 +64,13 @@ inline constexpr int kMaxTimeseriesDays = 90;
 // A finished day is stored as a snapshot only once it ended at least this long ago (1 hour).
 inline constexpr int64_t kSnapshotSettleMicros = int64_t{3600} * 1'000'000;
 
+// What StoreDailySnapshots did for one experiment.
+struct SnapshotRefresh {
+  int phase = 0;            // the phase whose days were considered
+  int days_aggregated = 0;  // days not (all) in the store that ran the aggregation
+  int days_stored = 0;      // of those, days written to readout_snapshots
+};
+
 class ReadoutService {
  public:
   // All must outlive the service. `now_micros` returns the current time (tests fix it).
@@ -69,6 +78,14 @@ class ReadoutService {
                  metrics::MetricStore* metrics, std::function<int64_t()> now_micros = nullptr);
 
   absl::StatusOr<v1::Readout> GetReadout(const v1::GetReadoutRequest& request);
+
+  // Stores the daily cumulative snapshots of the experiment's current phase that a time series
+  // would store if it were asked for now (every settled UTC midnight of the phase, the last
+  // kMaxTimeseriesDays of them, latest metric versions) and are not stored yet; days already in
+  // readout_snapshots cost one read. Run in the background (snapshot_scheduler.h) so that the
+  // first time series of a long experiment does not aggregate every day on request.
+  // NotFound / FailedPrecondition as GetReadout; Unavailable (database down).
+  absl::StatusOr<SnapshotRefresh> StoreDailySnapshots(const std::string& experiment_key);
 
  private:
   store::ConnectionPool* pool_;

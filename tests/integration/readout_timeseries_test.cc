@@ -8,13 +8,17 @@
 // point equals the readout itself, snapshots are written once and read back afterwards (a
 // tampered stored row shows up in the series; no day is aggregated twice), the running day and a
 // day that ended less than kSnapshotSettleMicros ago are not stored, and a new phase starts a new
-// series.
+// series. The background SnapshotScheduler stores the settled days of running and just-stopped
+// experiments (not of long-stopped ones), goes on past an experiment it cannot analyse, and a
+// time series afterwards only reads them.
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <map>
 #include <random>
 #include <optional>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -30,6 +34,7 @@
 #include "server/metrics/metric_store.h"
 #include "server/readout/aggregation.h"
 #include "server/readout/readout_service.h"
+#include "server/readout/snapshot_scheduler.h"
 #include "tests/support/test_cluster.h"
 
 namespace lift::readout {
@@ -377,6 +382,94 @@ TEST_F(TimeseriesTest, PhaseChangeRestartsTheSeries) {
   EXPECT_TRUE(old_series.points(3).running());
   EXPECT_EQ(old_series.points(3).control_n() + old_series.points(3).n(), 300);
   EXPECT_EQ(Count("SELECT count(*) FROM readout_snapshots WHERE phase = 1"), 3 * 2 * 2);
+}
+
+TEST_F(TimeseriesTest, BackgroundRunStoresSettledDaysOfLiveExperiments) {
+  Create("live", {kT0}, 300, kNow);
+  // Stopped 10 hours before "now": its midnights up to the stop are still refreshed.
+  Create("recent", {kT0}, 100, kNow - 10 * kHour);
+  // Stopped 4 days before "now": left alone.
+  Create("old", {kT0}, 100, kT0 + 2 * kDay);
+  // Running but names no metrics: fails, and the others go on.
+  Create("broken", {kT0}, 10, kNow);
+  {
+    pqxx::connection connection(db_.connection_string());
+    pqxx::work work(connection);
+    for (const auto& [key, ended] : {std::pair<std::string, int64_t>{"recent", kNow - 10 * kHour},
+                                     std::pair<std::string, int64_t>{"old", kT0 + 2 * kDay}}) {
+      work.exec_params0("UPDATE experiments SET status = 'stopped' WHERE key = $1", key);
+      work.exec_params0(
+          "UPDATE experiment_phases SET ended_at = $2::timestamptz WHERE experiment_key = $1",
+          key, TimestampLiteral(ended));
+    }
+    work.exec0(
+        "UPDATE experiments SET metrics = "
+        R"('{"success":[],"secondary":[],"guardrails":[]}'::jsonb WHERE key = 'broken')");
+    work.commit();
+  }
+  ReadoutService service(&pool_, &experiment_store_, &metric_store_, [] { return kNow; });
+  SnapshotScheduler scheduler(&service, &experiment_store_, [] { return kNow; });
+
+  absl::StatusOr<SnapshotRunSummary> first = scheduler.RunOnce();
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->experiments, 3);  // live, broken, recent
+  EXPECT_EQ(first->failures, 1);     // broken
+  // live: 11-03 .. 11-08 (the 11-08 midnight settled at 01:00); recent: the same six midnights,
+  // all before its stop at 11-08 05:00.
+  EXPECT_EQ(first->days_aggregated, 12);
+  EXPECT_EQ(first->days_stored, 12);
+  EXPECT_EQ(Count("SELECT count(*) FROM readout_snapshots WHERE experiment_key = 'live'"),
+            6 * 2 * 2);
+  EXPECT_EQ(Count("SELECT count(*) FROM readout_snapshots WHERE experiment_key = 'recent'"),
+            6 * 2 * 2);
+  EXPECT_EQ(Count("SELECT count(*) FROM readout_snapshots WHERE experiment_key IN "
+                  "('old', 'broken')"),
+            0);
+
+  // Nothing left to do the second time.
+  absl::StatusOr<SnapshotRunSummary> second = scheduler.RunOnce();
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->experiments, 3);
+  EXPECT_EQ(second->days_aggregated, 0);
+  EXPECT_EQ(second->days_stored, 0);
+
+  // The time series reads the stored days and writes nothing; its points are the readouts as of
+  // each midnight.
+  const int64_t written = Count("SELECT max(xmin::text::bigint) FROM readout_snapshots");
+  absl::StatusOr<v1::Readout> readout = Read("live", kNow, true);
+  ASSERT_TRUE(readout.ok()) << readout.status();
+  EXPECT_EQ(Count("SELECT max(xmin::text::bigint) FROM readout_snapshots"), written);
+  ASSERT_EQ(readout->timeseries(0).points_size(), 7);
+  absl::StatusOr<v1::Readout> day3 = Read("live", kNow, false, kMidnight1 + 2 * kDay);
+  ASSERT_TRUE(day3.ok()) << day3.status();
+  EXPECT_EQ(readout->timeseries(0).points(2).n(), day3->metrics(0).effects(0).n());
+  ExpectNear(readout->timeseries(0).points(2).mean(), day3->metrics(0).effects(0).mean(), "mean");
+
+  // Directly: an experiment whose phase has no settled midnight yet stores nothing.
+  ReadoutService early(&pool_, &experiment_store_, &metric_store_,
+                       [] { return kMidnight1 + 30 * kMinute; });
+  Create("fresh", {kT0}, 10, kMidnight1);
+  absl::StatusOr<SnapshotRefresh> fresh = early.StoreDailySnapshots("fresh");
+  ASSERT_TRUE(fresh.ok()) << fresh.status();
+  EXPECT_EQ(fresh->phase, 1);
+  EXPECT_EQ(fresh->days_stored, 0);
+  EXPECT_EQ(service.StoreDailySnapshots("missing").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(TimeseriesTest, BackgroundThreadRunsUntilStopped) {
+  Create("threaded", {kT0}, 100, kNow);
+  ReadoutService service(&pool_, &experiment_store_, &metric_store_, [] { return kNow; });
+  SnapshotScheduler scheduler(&service, &experiment_store_, [] { return kNow; });
+  scheduler.Start(std::chrono::milliseconds(20));
+  // Eventually stored (no timing asserted: the wait only bounds a hang).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (Count("SELECT count(*) FROM readout_snapshots") < 6 * 2 * 2 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  scheduler.Stop();
+  EXPECT_EQ(Count("SELECT count(*) FROM readout_snapshots"), 6 * 2 * 2);
+  scheduler.Stop();  // idempotent
 }
 
 }  // namespace
