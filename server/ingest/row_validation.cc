@@ -12,12 +12,19 @@ namespace {
 // Each check returns the rejection (field + reason) of the first rule the row breaks.
 using Problem = std::optional<std::pair<std::string, std::string>>;
 
+// PostgreSQL text and jsonb cannot hold U+0000 (valid UTF-8, so protobuf lets it through): one
+// such row would fail the whole group-committed transaction, other callers' rows included.
+constexpr const char* kNoNul = " must not contain NUL characters (U+0000)";
+
+bool HasNul(const std::string& value) { return value.find('\0') != std::string::npos; }
+
 Problem CheckId(const std::string& value, const char* field, size_t max_bytes) {
   if (value.empty()) return std::make_pair(field, absl::StrCat(field, " is required"));
   if (value.size() > max_bytes) {
     return std::make_pair(field, absl::StrCat(field, " must be at most ", max_bytes,
                                               " bytes, got ", value.size()));
   }
+  if (HasNul(value)) return std::make_pair(field, absl::StrCat(field, kNoNul));
   return std::nullopt;
 }
 
@@ -60,6 +67,9 @@ Problem MapToJson(const google::protobuf::Map<std::string, std::string>& map, co
     if (value.size() > kMaxMapValueBytes) {
       return std::make_pair(field, absl::StrCat(field, "[\"", key, "\"] must be at most ",
                                                 kMaxMapValueBytes, " bytes"));
+    }
+    if (HasNul(key) || HasNul(value)) {
+      return std::make_pair(field, absl::StrCat(field, " keys and values", kNoNul));
     }
     object[key] = value;
   }

@@ -152,6 +152,43 @@ TEST_F(IngestTest, MixedBatchKeepsValidRowsAndNamesEachRejection) {
             1);
 }
 
+// PostgreSQL text and jsonb refuse U+0000: such a row is rejected on its own instead of failing
+// the shared transaction of every caller in the same group commit.
+TEST_F(IngestTest, NulCharactersAreRejectedRowByRow) {
+  lift::v1::LogEventsRequest request;
+  AddEvent(request, "ok1", "u1", 1.0);
+  AddEvent(request, std::string("e\0", 2), "u1", 1.0);  // 1: NUL in event_id
+  AddEvent(request, "bad2", std::string("u\0", 2), 1.0);  // 2: NUL in unit_id
+  AddEvent(request, "bad3", "u1", 1.0);
+  (*request.mutable_events(3)->mutable_properties())["page"] = std::string("a\0b", 3);
+  AddEvent(request, "bad4", "u1", 1.0);
+  (*request.mutable_events(4)->mutable_properties())[std::string("k\0", 2)] = "v";
+  AddEvent(request, "ok5", "u2", 2.0);
+  Outcome outcome = LogEvents(service_, request);
+  ASSERT_TRUE(outcome.status.ok()) << outcome.status;
+  EXPECT_EQ(outcome.result.counts.accepted, 2);
+  EXPECT_THAT(outcome.result.rejections,
+              ElementsAre(Field(&RowRejection::field, "event_id"),
+                          Field(&RowRejection::field, "unit_id"),
+                          Field(&RowRejection::field, "properties"),
+                          Field(&RowRejection::field, "properties")));
+  for (const RowRejection& rejection : outcome.result.rejections) {
+    EXPECT_THAT(rejection.reason, HasSubstr("must not contain NUL characters"));
+  }
+  EXPECT_EQ(Count(db_.connection_string(), "SELECT count(*) FROM metric_events"), 2);
+
+  lift::v1::LogExposuresRequest exposures;
+  AddExposure(exposures, "x1", "u1", "control", kBase);
+  AddExposure(exposures, "x2", "u2", "control", kBase);
+  (*exposures.mutable_exposures(1)->mutable_attributes())["country"] = std::string("D\0E", 3);
+  Outcome logged = LogExposures(service_, exposures);
+  ASSERT_TRUE(logged.status.ok()) << logged.status;
+  EXPECT_EQ(logged.result.counts.accepted, 1);
+  ASSERT_EQ(logged.result.rejections.size(), 1u);
+  EXPECT_EQ(logged.result.rejections[0].field, "attributes");
+  EXPECT_EQ(Count(db_.connection_string(), "SELECT count(*) FROM exposures"), 1);
+}
+
 TEST_F(IngestTest, ExposuresAreValidatedAgainstTheConfiguration) {
   lift::v1::LogExposuresRequest request;
   AddExposure(request, "x1", "u1", "control", kBase);
