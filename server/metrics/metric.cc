@@ -1,6 +1,7 @@
 #include "server/metrics/metric.h"
 
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <optional>
 #include <regex>
@@ -100,11 +101,19 @@ template <typename Int>
 std::optional<Int> IntegerField(const nlohmann::json& json, const char* field, Int fallback) {
   const auto it = json.find(field);
   if (it == json.end()) return fallback;
-  if (!it->is_number_integer() || *it < std::numeric_limits<Int>::min() ||
-      *it > std::numeric_limits<Int>::max()) {
+  if (!it->is_number_integer()) return std::nullopt;
+  // Compared as the type nlohmann stored: comparing an unsigned value >= 2^63 with a signed bound
+  // casts it to a negative int64 first.
+  if (it->is_number_unsigned()) {
+    const uint64_t value = it->template get<uint64_t>();
+    if (value > static_cast<uint64_t>(std::numeric_limits<Int>::max())) return std::nullopt;
+    return static_cast<Int>(value);
+  }
+  const int64_t value = it->template get<int64_t>();
+  if (value < std::numeric_limits<Int>::min() || value > std::numeric_limits<Int>::max()) {
     return std::nullopt;
   }
-  return it->template get<Int>();
+  return static_cast<Int>(value);
 }
 
 nlohmann::json SelectorJson(const EventSelector& selector) {
