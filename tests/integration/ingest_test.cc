@@ -236,6 +236,51 @@ TEST_F(IngestTest, FirstExposureWinsAndUnitsSeenInTwoVariantsAreMarked) {
   EXPECT_EQ(rows[2][4].as<std::string>(), "DE");
 }
 
+// A batch with duplicates takes the staged ON CONFLICT path; its new rows fold into
+// first_exposures exactly as on the COPY fast path, and its duplicates change nothing.
+TEST_F(IngestTest, ExposureRetriesWithNewRowsFoldLikeFreshOnes) {
+  constexpr int64_t kSecond = 1000000;
+  lift::v1::LogExposuresRequest first;
+  AddExposure(first, "x1", "alice", "control", kBase + 10 * kSecond);
+  AddExposure(first, "x2", "bob", "treatment", kBase);
+  Outcome stored = LogExposures(service_, first);
+  ASSERT_TRUE(stored.status.ok()) << stored.status;
+  EXPECT_EQ(stored.result.counts.accepted, 2);
+
+  lift::v1::LogExposuresRequest retry;
+  AddExposure(retry, "x1", "alice", "control", kBase + 10 * kSecond);    // duplicate
+  AddExposure(retry, "x3", "alice", "treatment", kBase + 20 * kSecond);  // new, other variant
+  AddExposure(retry, "x4", "bob", "treatment", kBase - 5 * kSecond);     // new, earlier
+  AddExposure(retry, "x2", "bob", "treatment", kBase);                   // duplicate
+  Outcome outcome = LogExposures(service_, retry);
+  ASSERT_TRUE(outcome.status.ok()) << outcome.status;
+  EXPECT_EQ(outcome.result.counts.accepted, 2);
+  EXPECT_EQ(outcome.result.counts.duplicates, 2);
+  EXPECT_EQ(Count(db_.connection_string(), "SELECT count(*) FROM exposures"), 4);
+
+  pqxx::connection conn(db_.connection_string());
+  pqxx::nontransaction tx(conn);
+  pqxx::result rows = tx.exec(
+      "SELECT unit_id, variant_key, (extract(epoch FROM first_ts) * 1000000)::bigint,"
+      " multiple_variants FROM first_exposures ORDER BY unit_id");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0][0].as<std::string>(), "alice");
+  EXPECT_EQ(rows[0][1].as<std::string>(), "control");
+  EXPECT_EQ(rows[0][2].as<int64_t>(), kBase + 10 * kSecond);
+  EXPECT_TRUE(rows[0][3].as<bool>());  // seen in treatment too
+  EXPECT_EQ(rows[1][0].as<std::string>(), "bob");
+  EXPECT_EQ(rows[1][2].as<int64_t>(), kBase - 5 * kSecond);  // the earlier exposure wins
+  EXPECT_FALSE(rows[1][3].as<bool>());
+
+  // The same retry once more: nothing new anywhere.
+  Outcome again = LogExposures(service_, retry);
+  ASSERT_TRUE(again.status.ok()) << again.status;
+  EXPECT_EQ(again.result.counts.duplicates, 4);
+  EXPECT_EQ(Count(db_.connection_string(),
+                  "SELECT count(*) FROM first_exposures WHERE multiple_variants"),
+            1);
+}
+
 TEST_F(IngestTest, ConcurrentCallersShareTransactions) {
   constexpr int kCallers = 16;
   constexpr int kRowsPerCall = 50;
