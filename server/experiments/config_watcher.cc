@@ -82,17 +82,8 @@ absl::StatusOr<std::unique_ptr<ConfigWatcher>> ConfigWatcher::Start(ConfigWatche
 ConfigWatcher::~ConfigWatcher() { Stop(); }
 
 void ConfigWatcher::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
+  stop_.Stop();
   if (thread_.joinable()) thread_.join();
-}
-
-bool ConfigWatcher::SleepOrStop(std::chrono::milliseconds duration) {
-  std::unique_lock<std::mutex> lock(mutex_);
-  return wake_.wait_for(lock, duration, [&] { return stopping_.load(); });
 }
 
 void ConfigWatcher::Reload(pqxx::connection& connection, bool force) {
@@ -133,7 +124,7 @@ void ConfigWatcher::Run() {
     connection.reset();
     connected_ = false;
   };
-  while (!stopping_) {
+  while (!stop_.stopped()) {
     if (connection == nullptr) {
       try {
         connection = std::make_unique<pqxx::connection>(options_.connection_string);
@@ -152,7 +143,7 @@ void ConfigWatcher::Run() {
               version(), error.what());
         }
         reported_down = true;
-        if (SleepOrStop(options_.retry_interval)) break;
+        if (stop_.SleepOrStop(options_.retry_interval)) break;
         continue;
       }
     }
@@ -173,7 +164,7 @@ void ConfigWatcher::Run() {
       spdlog::warn("configuration watcher lost its database connection ({}); retrying",
                    error.what());
       reported_down = true;
-      if (SleepOrStop(options_.retry_interval)) break;
+      if (stop_.SleepOrStop(options_.retry_interval)) break;
     }
   }
   disconnect();

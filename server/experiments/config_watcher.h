@@ -22,10 +22,8 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 
@@ -33,6 +31,7 @@
 #include "absl/status/statusor.h"
 #include "server/assignment/snapshot.h"
 #include "server/experiments/experiment_store.h"
+#include "server/stop_signal.h"
 
 namespace lift::experiments {
 
@@ -81,17 +80,13 @@ class ConfigWatcher {
   // Loads and publishes a snapshot from `connection` if its version differs from the current one
   // (or unconditionally when `force`). Throws what libpqxx throws.
   void Reload(pqxx::connection& connection, bool force);
-  // Sleeps up to `duration`, returning early (true) when stopping.
-  bool SleepOrStop(std::chrono::milliseconds duration);
 
   const ConfigWatcherOptions options_;
   std::shared_ptr<const assignment::Snapshot> snapshot_;  // atomic_load / atomic_store only
   std::atomic<int64_t> reloads_{0};
   std::atomic<int64_t> failures_{0};
   std::atomic<bool> connected_{false};
-  std::atomic<bool> stopping_{false};
-  std::mutex mutex_;  // for the stop wake-up only
-  std::condition_variable wake_;
+  StopSignal stop_;
   std::thread thread_;
 };
 

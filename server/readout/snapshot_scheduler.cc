@@ -4,18 +4,14 @@
 #include <utility>
 #include <vector>
 
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "spdlog/spdlog.h"
 
 namespace lift::readout {
 namespace {
 
 constexpr int kPageSize = 500;
-
-int64_t SystemNowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // Keys of the experiments with `status`, all pages; `keep` filters them.
 absl::Status AppendKeys(experiments::ExperimentStore& store, experiments::ExperimentStatus status,
@@ -43,7 +39,8 @@ SnapshotScheduler::SnapshotScheduler(ReadoutService* readouts,
                                      std::function<int64_t()> now_micros)
     : readouts_(readouts),
       experiments_(experiments),
-      now_micros_(now_micros ? std::move(now_micros) : SystemNowMicros) {}
+      now_micros_(now_micros ? std::move(now_micros)
+                             : [] { return absl::ToUnixMicros(absl::Now()); }) {}
 
 SnapshotScheduler::~SnapshotScheduler() { Stop(); }
 
@@ -68,7 +65,7 @@ absl::StatusOr<SnapshotRunSummary> SnapshotScheduler::RunOnce() {
 
   SnapshotRunSummary summary;
   for (const std::string& key : keys) {
-    if (stopping_) break;
+    if (stop_.stopped()) break;
     ++summary.experiments;
     absl::StatusOr<SnapshotRefresh> refresh = readouts_->StoreDailySnapshots(key);
     if (!refresh.ok()) {
@@ -89,7 +86,7 @@ absl::StatusOr<SnapshotRunSummary> SnapshotScheduler::RunOnce() {
 
 void SnapshotScheduler::Start(std::chrono::milliseconds interval) {
   thread_ = std::thread([this, interval] {
-    while (!SleepOrStop(interval)) {
+    while (!stop_.SleepOrStop(interval)) {
       absl::StatusOr<SnapshotRunSummary> summary = RunOnce();
       if (!summary.ok()) {
         spdlog::warn("snapshots: run skipped: {}", std::string(summary.status().message()));
@@ -99,17 +96,8 @@ void SnapshotScheduler::Start(std::chrono::milliseconds interval) {
 }
 
 void SnapshotScheduler::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
+  stop_.Stop();
   if (thread_.joinable()) thread_.join();
-}
-
-bool SnapshotScheduler::SleepOrStop(std::chrono::milliseconds duration) {
-  std::unique_lock<std::mutex> lock(mutex_);
-  return wake_.wait_for(lock, duration, [&] { return stopping_.load(); });
 }
 
 }  // namespace lift::readout

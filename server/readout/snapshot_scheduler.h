@@ -14,9 +14,7 @@
 #ifndef LIFT_SERVER_READOUT_SNAPSHOT_SCHEDULER_H_
 #define LIFT_SERVER_READOUT_SNAPSHOT_SCHEDULER_H_
 
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <mutex>
@@ -24,6 +22,7 @@
 
 #include "server/experiments/experiment_store.h"
 #include "server/readout/readout_service.h"
+#include "server/stop_signal.h"
 
 namespace lift::readout {
 
@@ -59,16 +58,11 @@ class SnapshotScheduler {
   void Stop();
 
  private:
-  // Sleeps up to `duration`, returning early (true) when stopping.
-  bool SleepOrStop(std::chrono::milliseconds duration);
-
   ReadoutService* readouts_;
   experiments::ExperimentStore* experiments_;
   std::function<int64_t()> now_micros_;
   std::mutex run_mutex_;  // one run at a time
-  std::atomic<bool> stopping_{false};
-  std::mutex mutex_;  // for the stop wake-up only
-  std::condition_variable wake_;
+  StopSignal stop_;
   std::thread thread_;
 };
 
