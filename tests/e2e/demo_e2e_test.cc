@@ -18,6 +18,7 @@ namespace lift {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::StartsWith;
 
 std::string ReadFile(const std::filesystem::path& path) {
   std::ifstream in(path);
@@ -67,6 +68,9 @@ TEST(DemoE2eTest, ReducedDemoReachesTheVerdictsItPromisesAndWritesTheReview) {
   }
   // The SHIP reason names the variant and the metric; the INVALID one says why.
   EXPECT_THAT(ReadFile(out / "readout-checkout_redesign.md"), HasSubstr("one_page"));
+  // liftctl readout --format md is the report library's rendering (one Markdown for readouts).
+  EXPECT_THAT(ReadFile(out / "readout-checkout_redesign.md"),
+              StartsWith("## `checkout_redesign` — SHIP"));
   EXPECT_THAT(ReadFile(out / "readout-pricing_banner.md"), HasSubstr("ample ratio mismatch"));
 
   const std::string review_md = ReadFile(out / "review.md");

@@ -24,7 +24,8 @@
 //               points[{as_of_micros, running, control_n, control_mean, n, mean,
 //                       relative{...}, cuped_adjusted, sequential_relative{...}, flags[]}]}].
 // Without these options the output is unchanged (neither key is written).
-// `table` prints aligned text; `md` a Markdown section (decision, reasons, one table); both add a
+// `table` prints aligned text; `md` the report library's Markdown section (report::
+// RenderReadoutMarkdown: decision, reasons, health, one table); both add a
 // compact table per metric for segments (segment, variant, n, relative effect [CI], p) and one
 // per metric × treatment for the time series (day, n, relative [CI], always-valid CI). `html` is
 // one self-contained page (clients/cpp/report/html_report.h: forest plot, cumulative effect over
@@ -46,6 +47,7 @@
 #include "absl/time/time.h"
 #include "clients/cpp/commands/command.h"
 #include "clients/cpp/report/html_report.h"
+#include "clients/cpp/report/markdown_report.h"
 #include "lift/v1/readouts.grpc.pb.h"
 #include "nlohmann/json.hpp"
 
@@ -424,20 +426,10 @@ void PrintTable(const v1::Readout& r) {
   }
 }
 
+// The report library's Markdown section (the one the weekly review and the demo use), then the
+// segment and time-series tables when asked for.
 void PrintMarkdown(const v1::Readout& r) {
-  std::cout << "## " << r.experiment_key() << " — " << Verdict(r)
-            << (r.decision().variant().empty() ? "" : " `" + r.decision().variant() + "`")
-            << "\n\n";
-  for (const std::string& reason : r.decision().reasons()) std::cout << "- " << reason << "\n";
-  std::cout << absl::StrFormat("\nPhase %d, %.1f days, SRM p = %.3g, alpha %g.\n\n", r.phase(),
-                               r.health().days_running(), r.health().srm().p_value(), r.alpha());
-  std::cout << "| metric | role | variant | control | treatment | relative lift [CI] | adj. p | "
-               "status |\n|---|---|---|---:|---:|---:|---:|---|\n";
-  for (const Row& row : Rows(r)) {
-    std::cout << "| " << row.metric << " | " << row.role << " | " << row.variant << " | "
-              << row.control << " | " << row.treatment << " | " << row.lift << " | " << row.p
-              << " | " << row.status << " |\n";
-  }
+  std::cout << report::RenderReadoutMarkdown(r);
   for (const auto& grids : {SegmentGrids(r), TimeseriesGrids(r)}) {
     for (const auto& [title, grid] : grids) {
       if (grid.size() < 2) continue;
