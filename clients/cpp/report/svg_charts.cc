@@ -163,13 +163,17 @@ std::string LineChartSvg(const std::vector<Series>& series, const std::string& c
                          const std::string& x_label, const std::string& y_label, bool percent,
                          bool zero_line) {
   size_t points = 0;
+  for (const Series& s : series) points = std::max(points, s.y.size());
+  // The axis spans every line point, but bands only from the later half of the points on: the
+  // first points of a cumulative series have the widest intervals, and letting them set the
+  // scale would flatten everything after. Bands are clipped to the axis.
   double low = zero_line ? 0 : INFINITY, high = zero_line ? 0 : -INFINITY;
   for (const Series& s : series) {
-    points = std::max(points, s.y.size());
     for (size_t i = 0; i < s.y.size(); ++i) {
       if (!s.y[i].has_value()) continue;
       low = std::min(low, *s.y[i]);
       high = std::max(high, *s.y[i]);
+      if (2 * i < points) continue;
       if (i < s.band_low.size()) low = std::min(low, s.band_low[i]);
       if (i < s.band_high.size()) high = std::max(high, s.band_high[i]);
     }
@@ -189,6 +193,7 @@ std::string LineChartSvg(const std::vector<Series>& series, const std::string& c
     return left + (points > 1 ? plot_w * static_cast<double>(i) / (points - 1) : plot_w / 2);
   };
   auto py = [&](double v) { return top + plot_h - plot_h * (v - low) / (high - low); };
+  auto py_clipped = [&](double v) { return py(std::clamp(v, low, high)); };
   const double step = TickStep(high - low, 4);
   for (double tick = std::ceil(low / step) * step; tick <= high + 1e-12; tick += step) {
     const std::string label = percent ? TickPercent(tick)
@@ -217,10 +222,10 @@ std::string LineChartSvg(const std::vector<Series>& series, const std::string& c
         line.band_high.size() == line.y.size()) {
       std::string band;
       for (size_t i = 0; i < line.y.size(); ++i) {
-        absl::StrAppend(&band, band.empty() ? "" : " ", Px(px(i)), ",", Px(py(line.band_high[i])));
+        absl::StrAppend(&band, band.empty() ? "" : " ", Px(px(i)), ",", Px(py_clipped(line.band_high[i])));
       }
       for (size_t i = line.y.size(); i-- > 0;) {
-        absl::StrAppend(&band, " ", Px(px(i)), ",", Px(py(line.band_low[i])));
+        absl::StrAppend(&band, " ", Px(px(i)), ",", Px(py_clipped(line.band_low[i])));
       }
       absl::StrAppend(&svg, "    <polygon class=\"band\" points=\"", band, "\"/>\n");
     }

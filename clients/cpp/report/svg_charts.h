@@ -37,7 +37,8 @@ struct Series {
 };
 
 // A line chart; `css_class` is added to the root's classes; `x_label` / `y_label` captions;
-// `percent` formats the y axis as percentages; `zero_line` draws y = 0.
+// `percent` formats the y axis as percentages; `zero_line` draws y = 0. The y axis covers every
+// line point and the bands of the later half of the points; bands are clipped to it.
 std::string LineChartSvg(const std::vector<Series>& series, const std::string& css_class,
                          const std::string& x_label, const std::string& y_label, bool percent,
                          bool zero_line);
