@@ -3,6 +3,7 @@
 #include <google/protobuf/util/json_util.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
@@ -119,8 +120,13 @@ void EmitJson(YAML::Emitter& out, const nlohmann::ordered_json& json) {
     out << YAML::EndSeq;
   } else if (json.is_string()) {
     const std::string& text = json.get_ref<const std::string&>();
-    // Quote strings that would read back as another type (e.g. "5", "true", "").
-    if (!InferScalar(text).is_string()) {
+    // Quote strings that would read back as another type (e.g. "5", "true", "") or not at all as
+    // they are: control characters (a plain scalar's trailing "\r" is kept at the end of the
+    // input but read as a line break before the newline the emitter adds).
+    const bool control = std::any_of(text.begin(), text.end(), [](char c) {
+      return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+    });
+    if (control || !InferScalar(text).is_string()) {
       out << YAML::DoubleQuoted << text;
     } else {
       out << text;
