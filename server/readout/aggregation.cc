@@ -541,4 +541,22 @@ absl::StatusOr<DailySnapshotsResult> DailySnapshots(store::ConnectionPool& pool,
   return result;
 }
 
+absl::StatusOr<int64_t> DeleteSupersededSnapshots(
+    store::ConnectionPool& pool, const std::string& experiment_key,
+    const std::vector<metrics::MetricDefinition>& metrics) {
+  int64_t deleted = 0;
+  absl::Status status = pool.Run([&](pqxx::work& work) -> absl::Status {
+    for (const metrics::MetricDefinition& metric : metrics) {
+      deleted += work.exec_params0(
+                         "DELETE FROM readout_snapshots WHERE experiment_key = $1 "
+                         "AND metric_key = $2 AND metric_version < $3",
+                         experiment_key, metric.key, metric.version)
+                     .affected_rows();
+    }
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return deleted;
+}
+
 }  // namespace lift::readout

@@ -168,6 +168,13 @@ struct DailySnapshotsResult {
 absl::StatusOr<DailySnapshotsResult> DailySnapshots(store::ConnectionPool& pool,
                                                     const DailySnapshotsRequest& request);
 
+// Deletes the stored snapshots of `experiment_key` (any phase) for versions of `metrics` older
+// than the given ones: readouts analyse the latest version only, so those rows are never read
+// again. Returns the number of rows deleted; Unavailable / Internal as the pool maps errors.
+absl::StatusOr<int64_t> DeleteSupersededSnapshots(
+    store::ConnectionPool& pool, const std::string& experiment_key,
+    const std::vector<metrics::MetricDefinition>& metrics);
+
 }  // namespace lift::readout
 
 #endif  // LIFT_SERVER_READOUT_AGGREGATION_H_

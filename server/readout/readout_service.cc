@@ -874,6 +874,10 @@ absl::StatusOr<SnapshotRefresh> ReadoutService::StoreDailySnapshots(
   const experiments::Phase& phase = plan->phase();
   SnapshotRefresh refresh;
   refresh.phase = phase.number;
+  absl::StatusOr<int64_t> deleted =
+      DeleteSupersededSnapshots(*pool_, experiment_key, plan->aggregation.metrics);
+  if (!deleted.ok()) return deleted.status();
+  refresh.superseded_rows_deleted = *deleted;
   // The midnights a time series would store now: settled, within the phase, the last
   // kMaxTimeseriesDays of them.
   const int64_t store_before = now_micros_() - kSnapshotSettleMicros;

@@ -69,6 +69,7 @@ struct SnapshotRefresh {
   int phase = 0;            // the phase whose days were considered
   int days_aggregated = 0;  // days not (all) in the store that ran the aggregation
   int days_stored = 0;      // of those, days written to readout_snapshots
+  int64_t superseded_rows_deleted = 0;  // stored rows of older metric versions, removed
 };
 
 class ReadoutService {
@@ -82,7 +83,8 @@ class ReadoutService {
   // Stores the daily cumulative snapshots of the experiment's current phase that a time series
   // would store if it were asked for now (every settled UTC midnight of the phase, the last
   // kMaxTimeseriesDays of them, latest metric versions) and are not stored yet; days already in
-  // readout_snapshots cost one read. Run in the background (snapshot_scheduler.h) so that the
+  // readout_snapshots cost one read. Rows of older versions of the experiment's metrics (never
+  // read again) are deleted. Run in the background (snapshot_scheduler.h) so that the
   // first time series of a long experiment does not aggregate every day on request.
   // NotFound / FailedPrecondition as GetReadout; Unavailable (database down).
   absl::StatusOr<SnapshotRefresh> StoreDailySnapshots(const std::string& experiment_key);

@@ -76,6 +76,7 @@ absl::StatusOr<SnapshotRunSummary> SnapshotScheduler::RunOnce() {
     }
     summary.days_aggregated += refresh->days_aggregated;
     summary.days_stored += refresh->days_stored;
+    summary.superseded_rows_deleted += refresh->superseded_rows_deleted;
     if (refresh->days_stored > 0) {
       spdlog::info("snapshots: experiment '{}' phase {}: {} day(s) stored", key, refresh->phase,
                    refresh->days_stored);

@@ -36,6 +36,7 @@ struct SnapshotRunSummary {
   int failures = 0;         // of those, how many failed (logged)
   int days_aggregated = 0;  // sums over the experiments (SnapshotRefresh)
   int days_stored = 0;
+  int64_t superseded_rows_deleted = 0;
 };
 
 class SnapshotScheduler {

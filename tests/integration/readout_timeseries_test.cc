@@ -426,12 +426,31 @@ TEST_F(TimeseriesTest, BackgroundRunStoresSettledDaysOfLiveExperiments) {
                   "('old', 'broken')"),
             0);
 
-  // Nothing left to do the second time.
+  EXPECT_EQ(first->superseded_rows_deleted, 0);
+
+  // Rows of an older version of a metric (as if revenue had been redefined since) are never read
+  // again: the next run deletes them, and only them.
+  {
+    pqxx::connection connection(db_.connection_string());
+    pqxx::work work(connection);
+    work.exec0(
+        "INSERT INTO readout_snapshots SELECT experiment_key, phase, metric_key, 0, as_of, "
+        "variant_key, n, sum_y, sum_y2, sum_x, sum_x2, sum_xy, sum_d, sum_d2, sum_yd, sum_e, "
+        "sum_e2, sum_xe, sum_ye, sum_dx, sum_de, units_missing_pre_period, cap "
+        "FROM readout_snapshots WHERE experiment_key = 'live' AND metric_key = 'revenue'");
+    work.commit();
+  }
+  ASSERT_EQ(Count("SELECT count(*) FROM readout_snapshots WHERE metric_version = 0"), 6 * 2);
+
+  // Nothing left to do the second time but that.
   absl::StatusOr<SnapshotRunSummary> second = scheduler.RunOnce();
   ASSERT_TRUE(second.ok()) << second.status();
   EXPECT_EQ(second->experiments, 3);
   EXPECT_EQ(second->days_aggregated, 0);
   EXPECT_EQ(second->days_stored, 0);
+  EXPECT_EQ(second->superseded_rows_deleted, 6 * 2);
+  EXPECT_EQ(Count("SELECT count(*) FROM readout_snapshots WHERE metric_version = 0"), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM readout_snapshots"), 2 * 6 * 2 * 2);
 
   // The time series reads the stored days and writes nothing; its points are the readouts as of
   // each midnight.
