@@ -192,6 +192,22 @@ TEST(LiftdStartupTest, UnusableDataDirFailsWithOneClearLine) {
   EXPECT_EQ(std::count(result.output.begin(), result.output.end(), '\n'), 1) << result.output;
 }
 
+// Sizing flags are checked before anything starts: a queue smaller than one full ingest request
+// (10,000 rows) would refuse such a request forever; snapshot runs are at most a day apart.
+TEST(LiftdStartupTest, OutOfRangeSizingFlagsAreRefusedByName) {
+  for (const auto& [flag, value] : {std::pair<std::string, std::string>{"--ingest-queue-rows", "9999"},
+                                    std::pair<std::string, std::string>{"--snapshot-interval", "-1"},
+                                    std::pair<std::string, std::string>{"--snapshot-interval",
+                                                                        "86401"}}) {
+    SCOPED_TRACE(flag + " " + value);
+    auto result = LiftdProcess::RunToExit(
+        {"--listen", "127.0.0.1:" + std::to_string(testing::FreePort()), flag, value});
+    EXPECT_NE(result.code, 0);
+    EXPECT_THAT(result.output, HasSubstr(flag));
+    EXPECT_THAT(result.output, Not(HasSubstr("listening")));
+  }
+}
+
 TEST(LiftdStartupTest, MalformedListenAddressFails) {
   auto result = LiftdProcess::RunToExit({"--listen", "no-port-here"});
   EXPECT_EQ(result.code, 1);
