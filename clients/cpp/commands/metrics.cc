@@ -180,12 +180,14 @@ absl::Status MetricFromJson(const Json& json, const std::string& at, v1::Metric*
       } else if (key == "cuped_pre_period_days") {
         if (value.is_string() && value.get<std::string>() == "none") {
           out->set_cuped_pre_period_days(0);
-        } else if (value.is_number_integer() && !value.is_number_unsigned() &&
-                   value.get<int64_t>() >= std::numeric_limits<int>::min() &&
-                   value.get<int64_t>() <= std::numeric_limits<int>::max()) {
-          out->set_cuped_pre_period_days(value.get<int>());
-        } else if (value.is_number_unsigned() &&
-                   value.get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<int>::max())) {
+        } else if (value.is_number_integer() &&
+                   // Compared as stored: an unsigned value >= 2^63 compared with a signed bound
+                   // would be cast to a negative number first.
+                   (value.is_number_unsigned()
+                        ? value.get<uint64_t>() <=
+                              static_cast<uint64_t>(std::numeric_limits<int>::max())
+                        : value.get<int64_t>() >= std::numeric_limits<int>::min() &&
+                              value.get<int64_t>() <= std::numeric_limits<int>::max())) {
           out->set_cuped_pre_period_days(value.get<int>());
         } else {
           return absl::InvalidArgumentError(
