@@ -237,7 +237,8 @@ absl::StatusOr<std::unique_ptr<LiftServer>> LiftServer::Start(const ServerOption
   ingest_options.capacity_rows = options.ingest_queue_rows;
   state->ingest = std::make_unique<ingest::IngestService>(
       state->connection_string,
-      [watcher = state->config_watcher.get()] { return watcher->snapshot(); }, ingest_options);
+      [watcher = state->config_watcher.get()] { return watcher->snapshot(); }, ingest_options,
+      options.exposure_fold_delay);
   state->event_service = std::make_unique<EventServiceImpl>(state->ingest.get());
   state->assignment_service->SetExposureSink(
       std::make_shared<ingest::IngestExposureSink>(state->ingest.get()));

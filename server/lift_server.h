@@ -37,6 +37,9 @@ struct ServerOptions {
   // Rows each ingest queue (exposures, metric events) holds while waiting for the database before
   // LogExposures / LogEvents answer RESOURCE_EXHAUSTED (back-pressure; ~700 bytes per row).
   size_t ingest_queue_rows = 200'000;
+  // How long acknowledged exposures wait before the background folder merges them into
+  // first_exposures (ingest/first_exposure_folder.h); readouts fold whatever is left first.
+  std::chrono::milliseconds exposure_fold_delay{5000};
   // How often finished days of running (and just stopped) experiments are aggregated and stored
   // for readout time series (readout/snapshot_scheduler.h); the first run is one interval after
   // start. 0 disables it (time series then aggregate missing days on request).

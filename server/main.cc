@@ -69,7 +69,16 @@ int main(int argc, char** argv) {
       ->envname("LIFT_SNAPSHOT_INTERVAL")
       ->check(CLI::Range(int64_t{0}, int64_t{86400}))
       ->capture_default_str();
+  double exposure_fold_delay_seconds = options.exposure_fold_delay.count() / 1000.0;
+  app.add_option("--exposure-fold-delay", exposure_fold_delay_seconds,
+                 "Seconds acknowledged exposures wait before the background fold into first "
+                 "exposures (flushes meanwhile fold together); readouts fold what is left first")
+      ->envname("LIFT_EXPOSURE_FOLD_DELAY")
+      ->check(CLI::Range(0.01, 3600.0))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  options.exposure_fold_delay =
+      std::chrono::milliseconds(static_cast<int64_t>(exposure_fold_delay_seconds * 1000));
   options.snapshot_interval = std::chrono::seconds(snapshot_interval_seconds);
   // Only from the environment (a flag would show the key in `ps`).
   if (const char* key = std::getenv("LIFT_BOOTSTRAP_ADMIN_KEY"); key != nullptr) {

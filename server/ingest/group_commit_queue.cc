@@ -28,9 +28,11 @@ struct GroupCommitQueue<Row>::WriterConnection {
 
 template <typename Row>
 GroupCommitQueue<Row>::GroupCommitQueue(std::string connection_string, std::string table,
-                                        GroupCommitOptions options)
+                                        GroupCommitOptions options,
+                                        std::function<void()> after_commit)
     : connection_string_(std::move(connection_string)),
       options_(options),
+      after_commit_(std::move(after_commit)),
       partitions_(std::move(table)) {
   for (int i = 0; i < std::max(1, options_.writers); ++i) {
     writers_.emplace_back([this] { WriterLoop(); });
@@ -169,6 +171,7 @@ void GroupCommitQueue<Row>::WriterLoop() {
       }
     }
     if (!status.ok()) spdlog::warn("ingest flush of {} rows failed: {}", total_rows, status.ToString());
+    if (status.ok() && after_commit_) after_commit_();
     size_t position = 0;
     for (Pending& pending : flush) {
       CommitCounts counts;

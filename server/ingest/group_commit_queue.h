@@ -52,7 +52,9 @@ class GroupCommitQueue {
   using Done = std::function<void(const absl::Status&, const CommitCounts&)>;
 
   // `table` is "exposures" or "metric_events" (the Row type decides which writer runs).
-  GroupCommitQueue(std::string connection_string, std::string table, GroupCommitOptions options);
+  // `after_commit`, if set, runs on the writer thread after each successful commit.
+  GroupCommitQueue(std::string connection_string, std::string table, GroupCommitOptions options,
+                   std::function<void()> after_commit = nullptr);
   ~GroupCommitQueue();  // Shutdown()
   GroupCommitQueue(const GroupCommitQueue&) = delete;
   GroupCommitQueue& operator=(const GroupCommitQueue&) = delete;
@@ -80,6 +82,7 @@ class GroupCommitQueue {
 
   const std::string connection_string_;
   const GroupCommitOptions options_;
+  const std::function<void()> after_commit_;
   PartitionManager partitions_;
   mutable std::mutex mutex_;
   std::condition_variable wake_writers_;

@@ -39,9 +39,10 @@ void SubmitValidated(GroupCommitQueue<Row>& queue, ValidatedRows<Row> validated,
 }  // namespace
 
 IngestService::IngestService(const std::string& connection_string, SnapshotSource snapshots,
-                             GroupCommitOptions options)
+                             GroupCommitOptions options, std::chrono::milliseconds fold_delay)
     : snapshots_(std::move(snapshots)),
-      exposures_(connection_string, "exposures", options),
+      folder_(connection_string, fold_delay),
+      exposures_(connection_string, "exposures", options, [this] { folder_.Notify(); }),
       events_(connection_string, "metric_events", options) {}
 
 IngestService::~IngestService() { Shutdown(); }
@@ -83,6 +84,7 @@ absl::Status IngestService::RecordAssignedExposures(std::vector<ExposureRow> row
 void IngestService::Shutdown() {
   exposures_.Shutdown();
   events_.Shutdown();
+  folder_.Shutdown();
 }
 
 }  // namespace lift::ingest

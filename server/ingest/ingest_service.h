@@ -11,6 +11,7 @@
 #define LIFT_SERVER_INGEST_INGEST_SERVICE_H_
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -19,6 +20,7 @@
 #include "absl/status/status.h"
 #include "lift/v1/events.pb.h"
 #include "server/assignment/snapshot.h"
+#include "server/ingest/first_exposure_folder.h"
 #include "server/ingest/group_commit_queue.h"
 #include "server/ingest/ingest_rows.h"
 
@@ -37,8 +39,10 @@ class IngestService {
   using SnapshotSource = std::function<std::shared_ptr<const assignment::Snapshot>()>;
   using Done = std::function<void(const absl::Status&, LogResult)>;
 
+  // `fold_delay`: how long the first-exposure folder lets flushes accumulate (first_exposure_folder.h).
   IngestService(const std::string& connection_string, SnapshotSource snapshots,
-                GroupCommitOptions options = {});
+                GroupCommitOptions options = {},
+                std::chrono::milliseconds fold_delay = kDefaultFoldDelay);
   ~IngestService();  // Shutdown()
 
   void LogExposures(const lift::v1::LogExposuresRequest& request, Done done);
@@ -51,7 +55,8 @@ class IngestService {
   absl::Status RecordAssignedExposures(std::vector<ExposureRow> rows);
   int64_t dropped_assigned_exposures() const { return dropped_assigned_exposures_.load(); }
 
-  // Stops intake and commits what is queued. Call after the gRPC server stopped.
+  // Stops intake, commits what is queued and folds the first-exposure backlog (best effort).
+  // Call after the gRPC server stopped.
   void Shutdown();
 
   GroupCommitStats exposure_stats() const { return exposures_.stats(); }
@@ -59,6 +64,7 @@ class IngestService {
 
  private:
   SnapshotSource snapshots_;
+  FirstExposureFolder folder_;  // before exposures_, whose writers notify it
   GroupCommitQueue<ExposureRow> exposures_;
   GroupCommitQueue<EventRow> events_;
   std::atomic<int64_t> dropped_assigned_exposures_{0};

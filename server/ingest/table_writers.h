@@ -1,13 +1,12 @@
 // The SQL of ingest: one flush of rows (from many RPCs) written inside the caller's transaction.
 //
-// Metric events are streamed with COPY (pqxx::stream_to) straight into metric_events inside a
-// savepoint: one write per row, as fast as a raw COPY. Exposures are streamed into a per-connection
-// temporary staging table and moved into `exposures` with a plain INSERT inside a savepoint, in the
-// same statement that folds the new rows into first_exposures (earliest exposure wins; a unit seen
-// in two variants is marked multiple_variants). Only when the fast path hits the unique index (a
-// retry, or a row repeated in the flush) does either fall back to INSERT ... ON CONFLICT DO
-// NOTHING from the staging table, whose RETURNING tells which rows were new. Nothing is visible
-// until the caller commits. Throws what libpqxx throws.
+// Rows are streamed with COPY (pqxx::stream_to) straight into metric_events / exposures inside a
+// savepoint: one write per row, as fast as a raw COPY. Only when that hits the unique index (a
+// retry, or a row repeated in the flush) do they go through a per-connection temporary staging
+// table and INSERT ... ON CONFLICT DO NOTHING, whose RETURNING tells which rows were new.
+// Exposures also add one row to the first-exposure backlog (first_exposure_backlog.h), folded into
+// first_exposures later, off the acknowledgement path. Nothing is visible until the caller commits.
+// Throws what libpqxx throws.
 // Thread-compatible: one writer per connection.
 #ifndef LIFT_SERVER_INGEST_TABLE_WRITERS_H_
 #define LIFT_SERVER_INGEST_TABLE_WRITERS_H_

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "server/ingest/first_exposure_backlog.h"
 #include "server/launch/launch.h"
 #include "server/launch/launch_query.h"
 #include "server/metrics/metric.h"
@@ -174,7 +175,9 @@ absl::StatusOr<v1::LaunchAnalysis> LaunchService::Analyze(const v1::AnalyzeLaunc
       }
     }
   }
-  // Fresh planner statistics first: a plan on never-analysed partitions can take minutes.
+  // Every acknowledged exposure in first_exposures, and fresh planner statistics (a plan on
+  // never-analysed partitions can take minutes).
+  LIFT_RETURN_IF_ERROR(ingest::FoldFirstExposureBacklog(*pool_));
   LIFT_RETURN_IF_ERROR(store::RefreshStaleStatistics(*pool_).status());
   const int pre_periods = launch.pre_periods();
   const int post_periods = launch.post_periods();

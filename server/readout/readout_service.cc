@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "server/ingest/first_exposure_backlog.h"
 #include "server/readout/aggregation.h"
 #include "server/store/table_statistics.h"
 #include "stats/ab_analysis.h"
@@ -519,7 +520,9 @@ absl::StatusOr<v1::Readout> ReadoutService::GetReadout(const v1::GetReadoutReque
 
   // --- aggregation ---
   const auto aggregation_start = std::chrono::steady_clock::now();
-  // Fresh planner statistics first: a plan on never-analysed partitions can take minutes.
+  // Every exposure acknowledged so far in first_exposures, and fresh planner statistics (a plan on
+  // never-analysed partitions can take minutes).
+  if (absl::Status folded = ingest::FoldFirstExposureBacklog(*pool_); !folded.ok()) return folded;
   if (absl::StatusOr<int> analysed = store::RefreshStaleStatistics(*pool_); !analysed.ok()) {
     return analysed.status();
   }
@@ -893,6 +896,7 @@ absl::StatusOr<SnapshotRefresh> ReadoutService::StoreDailySnapshots(
   request.days = std::move(days);
   for (const auto& variant : phase.variants) request.variants.push_back(variant.key);
   request.store_before_micros = store_before;
+  if (absl::Status folded = ingest::FoldFirstExposureBacklog(*pool_); !folded.ok()) return folded;
   if (absl::StatusOr<int> analysed = store::RefreshStaleStatistics(*pool_); !analysed.ok()) {
     return analysed.status();
   }

@@ -193,12 +193,15 @@ TEST(LiftdStartupTest, UnusableDataDirFailsWithOneClearLine) {
 }
 
 // Sizing flags are checked before anything starts: a queue smaller than one full ingest request
-// (10,000 rows) would refuse such a request forever; snapshot runs are at most a day apart.
+// (10,000 rows) would refuse such a request forever; snapshot runs are at most a day apart; the
+// exposure fold waits at least 10 ms (0 would fold every flush on its own).
 TEST(LiftdStartupTest, OutOfRangeSizingFlagsAreRefusedByName) {
   for (const auto& [flag, value] : {std::pair<std::string, std::string>{"--ingest-queue-rows", "9999"},
                                     std::pair<std::string, std::string>{"--snapshot-interval", "-1"},
                                     std::pair<std::string, std::string>{"--snapshot-interval",
-                                                                        "86401"}}) {
+                                                                        "86401"},
+                                    std::pair<std::string, std::string>{"--exposure-fold-delay",
+                                                                        "0"}}) {
     SCOPED_TRACE(flag + " " + value);
     auto result = LiftdProcess::RunToExit(
         {"--listen", "127.0.0.1:" + std::to_string(testing::FreePort()), flag, value});

@@ -324,6 +324,12 @@ TEST(DatabaseOutageFaultTest, AssignNeverFailsAndIngestRecoversWithoutLosingAckn
   }
   EXPECT_TRUE(client.Ping().ok());
   EXPECT_EQ((*liftd)->StopWith(SIGTERM), 0) << (*liftd)->Output();
+  // Every exposed unit reached first_exposures: a clean shutdown folds the backlog (the folder's
+  // attempts during the outage failed and were retried).
+  EXPECT_EQ(testing::QueryCount(connection_string, "SELECT count(*) FROM first_exposure_backlog"),
+            0);
+  EXPECT_EQ(testing::QueryCount(connection_string, "SELECT count(*) FROM first_exposures"),
+            testing::QueryCount(connection_string, "SELECT count(DISTINCT unit_id) FROM exposures"));
 }
 
 }  // namespace

@@ -43,15 +43,6 @@ absl::StatusOr<int64_t> ResidentSetBytes(pid_t pid) {
   return absl::NotFoundError(absl::StrCat("no VmRSS in /proc/", pid, "/status"));
 }
 
-bool WaitFor(const std::function<bool()>& condition, std::chrono::seconds patience) {
-  const auto deadline = std::chrono::steady_clock::now() + patience;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return condition();
-}
-
 lift::v1::LogEventsRequest EventBatch(const std::string& prefix, int rows) {
   const int64_t minute_ago = std::chrono::duration_cast<std::chrono::microseconds>(
                                  std::chrono::system_clock::now().time_since_epoch())

@@ -28,6 +28,7 @@
 #include "lift/v1/events.pb.h"
 #include "server/embedded_pg/embedded_postgres.h"
 #include "tests/support/liftd_process.h"
+#include "tests/support/wait_for.h"
 
 namespace lift::testing {
 
@@ -40,10 +41,6 @@ std::string UnixSocketTarget(const embedded_pg::EmbeddedPostgres& postgres);
 // liftd's resident set size in bytes (VmRSS of /proc/<pid>/status). NotFound when the process
 // or the field is missing.
 absl::StatusOr<int64_t> ResidentSetBytes(pid_t pid);
-
-// Polls `condition` every 20 ms until it holds or `patience` passes; returns whether it held.
-bool WaitFor(const std::function<bool()>& condition,
-             std::chrono::seconds patience = std::chrono::seconds(60));
 
 // `rows` metric events named "purchase" with event ids "<prefix>-<row>", units "u<row>", value 1
 // and a timestamp one minute before now (inside today's or yesterday's partition).

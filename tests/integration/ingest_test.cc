@@ -2,8 +2,13 @@
 // batches, row-level rejections, first-exposure accounting, back-pressure and database outages.
 #include "server/ingest/ingest_service.h"
 
+#include <atomic>
 #include <chrono>
+#include <functional>
 #include <future>
+#include <limits>
+#include <map>
+#include <set>
 #include <thread>
 
 #include <pqxx/pqxx>
@@ -11,9 +16,13 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/embedded_pg/embedded_postgres.h"
+#include "server/ingest/first_exposure_backlog.h"
+#include "server/ingest/first_exposure_folder.h"
+#include "server/store/connection_pool.h"
 #include "server/store/migrations.h"
 #include "tests/support/liftd_process.h"
 #include "tests/support/test_cluster.h"
+#include "tests/support/wait_for.h"
 
 namespace lift::ingest {
 namespace {
@@ -90,6 +99,14 @@ int64_t Count(const std::string& cs, const std::string& sql) {
 class IngestTest : public ::testing::Test {
  protected:
   IngestTest() : service_(db_.connection_string(), [] { return TwoArmSnapshot(); }) {}
+
+  // What every reader of first_exposures does first (the background folder may not have run yet).
+  void FoldBacklog() {
+    store::ConnectionPool pool(db_.connection_string(), 1);
+    ASSERT_TRUE(FoldFirstExposureBacklog(pool).ok());
+    EXPECT_EQ(Count(db_.connection_string(), "SELECT count(*) FROM first_exposure_backlog"), 0);
+  }
+
   TestDatabase db_;
   IngestService service_;
 };
@@ -219,6 +236,7 @@ TEST_F(IngestTest, FirstExposureWinsAndUnitsSeenInTwoVariantsAreMarked) {
   AddExposure(earlier, "c1", "carol", "control", kBase);
   AddExposure(earlier, "c2", "carol", "treatment", kBase + 1);
   ASSERT_TRUE(LogExposures(service_, earlier).status.ok());
+  FoldBacklog();
   pqxx::connection conn(db_.connection_string());
   pqxx::nontransaction tx(conn);
   pqxx::result rows = tx.exec(
@@ -258,6 +276,7 @@ TEST_F(IngestTest, ExposureRetriesWithNewRowsFoldLikeFreshOnes) {
   EXPECT_EQ(outcome.result.counts.duplicates, 2);
   EXPECT_EQ(Count(db_.connection_string(), "SELECT count(*) FROM exposures"), 4);
 
+  FoldBacklog();
   pqxx::connection conn(db_.connection_string());
   pqxx::nontransaction tx(conn);
   pqxx::result rows = tx.exec(
@@ -276,9 +295,142 @@ TEST_F(IngestTest, ExposureRetriesWithNewRowsFoldLikeFreshOnes) {
   Outcome again = LogExposures(service_, retry);
   ASSERT_TRUE(again.status.ok()) << again.status;
   EXPECT_EQ(again.result.counts.duplicates, 4);
+  FoldBacklog();
   EXPECT_EQ(Count(db_.connection_string(),
                   "SELECT count(*) FROM first_exposures WHERE multiple_variants"),
             1);
+}
+
+// Concurrent callers and concurrent folds (readers fold while ingest runs): first_exposures ends up
+// exactly as computed here from every row sent — earliest exposure per unit with its variant and
+// attributes, units seen in two variants marked — with unit ids that need JSON escaping.
+TEST_F(IngestTest, FoldedFirstExposuresMatchEveryRowSentUnderConcurrentIngestAndFolds) {
+  constexpr int kCallers = 6;
+  constexpr int kCallsPerCaller = 8;
+  constexpr int kRowsPerCall = 120;
+  constexpr int kUnits = 150;
+  const std::vector<std::string> unit_ids = [] {
+    std::vector<std::string> ids;
+    for (int u = 0; u < kUnits; ++u) {
+      std::string id = "unit-" + std::to_string(u);
+      if (u % 5 == 1) id += "\"quoted\\";
+      if (u % 5 == 2) id += "\tтаб\x01";
+      ids.push_back(id);
+    }
+    return ids;
+  }();
+  struct Expected {
+    int64_t ts = std::numeric_limits<int64_t>::max();
+    std::string variant;
+    std::string country;
+    std::set<std::string> variants;
+  };
+  std::map<std::string, Expected> expected;
+  std::vector<lift::v1::LogExposuresRequest> requests(kCallers * kCallsPerCaller);
+  for (int call = 0; call < kCallers * kCallsPerCaller; ++call) {
+    for (int r = 0; r < kRowsPerCall; ++r) {
+      const int row = call * kRowsPerCall + r;
+      const int unit = (row * 7919) % kUnits;
+      // Every row its own timestamp (no ties); later calls often carry earlier exposures.
+      const int64_t ts = kBase + static_cast<int64_t>((row * 104729) % 1000003) * 1000;
+      // Most units stay in one variant; every 10th unit is also seen in the other one.
+      const bool other = unit % 10 == 0 && row % 3 == 0;
+      const std::string variant = (unit % 2 == 0) != other ? "control" : "treatment";
+      AddExposure(requests[call], "x" + std::to_string(row), unit_ids[unit], variant, ts);
+      const std::string country = "C" + std::to_string(row);
+      (*requests[call].mutable_exposures(r)->mutable_attributes())["country"] = country;
+      Expected& e = expected[unit_ids[unit]];
+      e.variants.insert(variant);
+      if (ts < e.ts) e = Expected{ts, variant, country, e.variants};
+    }
+  }
+  std::atomic<bool> done{false};
+  std::vector<std::future<bool>> folders;
+  for (int f = 0; f < 2; ++f) {
+    folders.push_back(std::async(std::launch::async, [&] {
+      store::ConnectionPool pool(db_.connection_string(), 1);
+      bool ok = true;
+      while (!done.load()) ok = FoldFirstExposureBacklog(pool).ok() && ok;
+      return ok;
+    }));
+  }
+  std::vector<std::future<bool>> callers;
+  for (int c = 0; c < kCallers; ++c) {
+    callers.push_back(std::async(std::launch::async, [&, c] {
+      bool ok = true;
+      for (int i = 0; i < kCallsPerCaller; ++i) {
+        ok = LogExposures(service_, requests[c * kCallsPerCaller + i]).status.ok() && ok;
+      }
+      return ok;
+    }));
+  }
+  for (auto& caller : callers) EXPECT_TRUE(caller.get());
+  done.store(true);
+  for (auto& folder : folders) EXPECT_TRUE(folder.get());
+  FoldBacklog();
+
+  pqxx::connection conn(db_.connection_string());
+  pqxx::nontransaction tx(conn);
+  pqxx::result rows = tx.exec(
+      "SELECT unit_id, variant_key, (extract(epoch FROM first_ts) * 1000000)::bigint,"
+      " multiple_variants, attributes->>'country', phase FROM first_exposures");
+  ASSERT_EQ(rows.size(), expected.size());
+  for (const auto& row : rows) {
+    const std::string unit = row[0].as<std::string>();
+    ASSERT_TRUE(expected.count(unit)) << "unexpected unit '" << unit << "'";
+    const Expected& e = expected.at(unit);
+    EXPECT_EQ(row[1].as<std::string>(), e.variant) << unit;
+    EXPECT_EQ(row[2].as<int64_t>(), e.ts) << unit;
+    EXPECT_EQ(row[3].as<bool>(), e.variants.size() > 1) << unit;
+    EXPECT_EQ(row[4].as<std::string>(), e.country) << unit;
+    EXPECT_EQ(row[5].as<int>(), 2) << unit;
+  }
+}
+
+// The service's own folder empties the backlog without any reader asking.
+TEST_F(IngestTest, BackgroundFolderEmptiesTheBacklog) {
+  lift::v1::LogExposuresRequest request;
+  AddExposure(request, "x1", "alice", "control", kBase);
+  AddExposure(request, "x2", "bob", "treatment", kBase);
+  ASSERT_TRUE(LogExposures(service_, request).status.ok());
+  EXPECT_TRUE(testing::WaitFor([&] {
+    return Count(db_.connection_string(), "SELECT count(*) FROM first_exposures") == 2;
+  }));
+  EXPECT_EQ(Count(db_.connection_string(), "SELECT count(*) FROM first_exposure_backlog"), 0);
+}
+
+// Backlog rows committed by a server that then crashed are folded by the next one's folder at start.
+TEST_F(IngestTest, FolderFoldsWhatACrashedServerLeftInTheBacklog) {
+  const std::vector<ExposureRow> exposures = {
+      {"carol", "checkout", "c1", kBase + 5, 2, "treatment", R"({"country":"FR"})"},
+      {"carol", "checkout", "c2", kBase + 9, 2, "control", ""},
+      {"dave", "checkout", "d1", kBase, 2, "control", ""},
+  };
+  {
+    pqxx::connection conn(db_.connection_string());
+    pqxx::work tx(conn);
+    AppendFirstExposureBacklog(tx, {&exposures[0], &exposures[1]});
+    AppendFirstExposureBacklog(tx, {&exposures[2]});
+    tx.commit();
+  }
+  FirstExposureFolder folder(db_.connection_string(), std::chrono::milliseconds(10),
+                             std::chrono::milliseconds(10));
+  ASSERT_TRUE(testing::WaitFor([&] { return folder.folded_backlog_rows() >= 2; }));
+  EXPECT_EQ(Count(db_.connection_string(), "SELECT count(*) FROM first_exposure_backlog"), 0);
+  pqxx::connection conn(db_.connection_string());
+  pqxx::nontransaction tx(conn);
+  pqxx::result rows = tx.exec(
+      "SELECT unit_id, variant_key, (extract(epoch FROM first_ts) * 1000000)::bigint,"
+      " multiple_variants, attributes->>'country' FROM first_exposures ORDER BY unit_id");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0][0].as<std::string>(), "carol");
+  EXPECT_EQ(rows[0][1].as<std::string>(), "treatment");
+  EXPECT_EQ(rows[0][2].as<int64_t>(), kBase + 5);
+  EXPECT_TRUE(rows[0][3].as<bool>());
+  EXPECT_EQ(rows[0][4].as<std::string>(), "FR");
+  EXPECT_EQ(rows[1][0].as<std::string>(), "dave");
+  EXPECT_FALSE(rows[1][3].as<bool>());
+  EXPECT_TRUE(rows[1][4].is_null());
 }
 
 TEST_F(IngestTest, ConcurrentCallersShareTransactions) {

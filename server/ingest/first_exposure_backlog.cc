@@ -1,0 +1,242 @@
+#include "server/ingest/first_exposure_backlog.h"
+
+#include <algorithm>
+#include <limits>
+#include <map>
+#include <string>
+#include <tuple>
+#include <utility>
+
+#include <pqxx/pqxx>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+
+namespace lift::ingest {
+namespace {
+
+// Serialises folds across connections and servers ("lifb").
+constexpr int64_t kFoldLockKey = 0x6C696662;
+
+// One unit's earliest exposure among the rows merged so far.
+struct Candidate {
+  std::string unit_id;
+  std::string variant_key;
+  int64_t timestamp_micros = 0;
+  std::string attributes_json;  // empty: none
+  bool multiple_variants = false;
+};
+
+// The candidates of one experiment phase, one per unit.
+struct CandidateSet {
+  std::vector<Candidate> candidates;
+  absl::flat_hash_map<std::string, size_t> position;  // unit -> index in candidates
+
+  // Earliest exposure wins (ties: the smaller variant key); two variants mark the unit.
+  void Merge(Candidate candidate) {
+    auto [it, inserted] = position.try_emplace(candidate.unit_id, candidates.size());
+    if (inserted) {
+      candidates.push_back(std::move(candidate));
+      return;
+    }
+    Candidate& known = candidates[it->second];
+    known.multiple_variants = known.multiple_variants || candidate.multiple_variants ||
+                              known.variant_key != candidate.variant_key;
+    if (std::tie(candidate.timestamp_micros, candidate.variant_key) <
+        std::tie(known.timestamp_micros, known.variant_key)) {
+      known.variant_key = std::move(candidate.variant_key);
+      known.timestamp_micros = candidate.timestamp_micros;
+      known.attributes_json = std::move(candidate.attributes_json);
+    }
+  }
+};
+
+// Candidate sets by (experiment, phase); ordered, so statements run in a deterministic order.
+using CandidatesByPhase = std::map<std::pair<std::string, int32_t>, CandidateSet>;
+
+// PostgreSQL array literals of the candidates' fields (text elements double-quoted, with `"` and
+// `\` escaped; empty attributes as NULL), for $n::text[] / bigint[] / boolean[] parameters.
+struct ArrayLiterals {
+  std::string unit_ids = "{";
+  std::string variant_keys = "{";
+  std::string first_ts_micros = "{";
+  std::string attributes = "{";
+  std::string multiple_variants = "{";
+};
+
+void AppendQuoted(std::string& out, const std::string& text) {
+  out.push_back('"');
+  for (const char c : text) {
+    if (c == '"' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  out.push_back('"');
+}
+
+ArrayLiterals ToArrayLiterals(const std::vector<Candidate>& candidates) {
+  ArrayLiterals out;
+  out.unit_ids.reserve(candidates.size() * 16);
+  for (const Candidate& candidate : candidates) {
+    if (&candidate != &candidates.front()) {
+      for (std::string* array : {&out.unit_ids, &out.variant_keys, &out.first_ts_micros,
+                                 &out.attributes, &out.multiple_variants}) {
+        array->push_back(',');
+      }
+    }
+    AppendQuoted(out.unit_ids, candidate.unit_id);
+    AppendQuoted(out.variant_keys, candidate.variant_key);
+    absl::StrAppend(&out.first_ts_micros, candidate.timestamp_micros);
+    if (candidate.attributes_json.empty()) {
+      out.attributes.append("NULL");
+    } else {
+      AppendQuoted(out.attributes, candidate.attributes_json);
+    }
+    out.multiple_variants.push_back(candidate.multiple_variants ? 't' : 'f');
+  }
+  for (std::string* array : {&out.unit_ids, &out.variant_keys, &out.first_ts_micros,
+                             &out.attributes, &out.multiple_variants}) {
+    array->push_back('}');
+  }
+  return out;
+}
+
+// The elements of a one-dimensional array field (NULL elements as empty strings).
+std::vector<std::string> ArrayElements(const pqxx::field& field) {
+  std::vector<std::string> elements;
+  pqxx::array_parser parser = field.as_array();
+  for (auto [juncture, value] = parser.get_next(); juncture != pqxx::array_parser::done;
+       std::tie(juncture, value) = parser.get_next()) {
+    if (juncture == pqxx::array_parser::string_value) elements.push_back(std::move(value));
+    if (juncture == pqxx::array_parser::null_value) elements.emplace_back();
+  }
+  return elements;
+}
+
+// Removes the oldest backlog rows with id <= $2, at least one and then as long as the candidates
+// stay under $1, and returns them.
+constexpr char kTakeSql[] =
+    "DELETE FROM first_exposure_backlog WHERE id IN ("
+    "  SELECT id FROM ("
+    "    SELECT id, rows, sum(rows) OVER (ORDER BY id) AS running FROM first_exposure_backlog"
+    "    WHERE id <= $2) oldest"
+    "  WHERE running - rows < $1)"
+    " RETURNING experiment_key, phase, unit_ids, variant_keys, first_ts_micros, attributes,"
+    "           multiple_variants";
+
+// Merges one experiment phase's candidates ($1, $2; one per unit) into first_exposures. Known
+// units are updated only when something changes (an earlier exposure, another variant) — a plain
+// join, so unchanged rows are neither written nor locked — and new units are inserted. Folds hold
+// the fold lock, so no other statement inserts these units meanwhile; ON CONFLICT only guards.
+constexpr char kMergeSql[] =
+    "WITH c AS ("
+    "  SELECT u, v, 'epoch'::timestamptz + t * interval '1 microsecond' AS ts, a, m"
+    "  FROM unnest($3::text[], $4::text[], $5::bigint[], $6::text[], $7::boolean[])"
+    "    AS c(u, v, t, a, m)),"
+    " changed AS ("
+    "  UPDATE first_exposures f SET"
+    "    multiple_variants = f.multiple_variants OR c.m OR f.variant_key <> c.v,"
+    "    variant_key = CASE WHEN c.ts < f.first_ts THEN c.v ELSE f.variant_key END,"
+    "    attributes = CASE WHEN c.ts < f.first_ts THEN c.a::jsonb ELSE f.attributes END,"
+    "    first_ts = LEAST(f.first_ts, c.ts)"
+    "  FROM c"
+    "  WHERE f.experiment_key = $1 AND f.phase = $2 AND f.unit_id = c.u"
+    "    AND (c.ts < f.first_ts OR f.variant_key <> c.v OR (c.m AND NOT f.multiple_variants)))"
+    " INSERT INTO first_exposures"
+    "   (experiment_key, phase, unit_id, variant_key, first_ts, attributes, multiple_variants)"
+    " SELECT $1, $2, c.u, c.v, c.ts, c.a::jsonb, c.m FROM c"
+    " WHERE NOT EXISTS (SELECT 1 FROM first_exposures f"
+    "                   WHERE f.experiment_key = $1 AND f.phase = $2 AND f.unit_id = c.u)"
+    " ON CONFLICT DO NOTHING";
+
+// One fold transaction's work on backlog rows up to `last_id`: returns the backlog rows folded.
+int FoldOnce(pqxx::transaction_base& tx, int64_t max_candidates,
+             int64_t last_id = std::numeric_limits<int64_t>::max()) {
+  tx.exec_params("SELECT pg_advisory_xact_lock($1)", kFoldLockKey);
+  const pqxx::result taken = tx.exec_params(kTakeSql, max_candidates, last_id);
+  CandidatesByPhase merged;
+  for (const pqxx::row& row : taken) {
+    CandidateSet& set = merged[{row[0].as<std::string>(), row[1].as<int32_t>()}];
+    std::vector<std::string> units = ArrayElements(row[2]);
+    std::vector<std::string> variants = ArrayElements(row[3]);
+    std::vector<std::string> timestamps = ArrayElements(row[4]);
+    std::vector<std::string> attributes = ArrayElements(row[5]);
+    std::vector<std::string> multiple = ArrayElements(row[6]);
+    for (size_t i = 0; i < units.size(); ++i) {
+      set.Merge(Candidate{std::move(units[i]), std::move(variants.at(i)),
+                          std::stoll(timestamps.at(i)), std::move(attributes.at(i)),
+                          multiple.at(i) == "t"});
+    }
+  }
+  for (auto& [phase, set] : merged) {
+    // In index order: inserting sorted keys touches each index page once (measured: a third
+    // faster than arrival order for 100,000 new units).
+    std::sort(set.candidates.begin(), set.candidates.end(),
+              [](const Candidate& a, const Candidate& b) { return a.unit_id < b.unit_id; });
+    const ArrayLiterals arrays = ToArrayLiterals(set.candidates);
+    tx.exec_params(kMergeSql, phase.first, phase.second, arrays.unit_ids, arrays.variant_keys,
+                   arrays.first_ts_micros, arrays.attributes, arrays.multiple_variants);
+  }
+  return static_cast<int>(taken.size());
+}
+
+}  // namespace
+
+void AppendFirstExposureBacklog(pqxx::transaction_base& tx,
+                                const std::vector<const ExposureRow*>& rows) {
+  CandidatesByPhase merged;
+  for (const ExposureRow* row : rows) {
+    merged[{row->experiment_key, row->phase}].Merge(Candidate{
+        row->unit_id, row->variant_key, row->timestamp_micros, row->attributes_json, false});
+  }
+  for (const auto& [phase, set] : merged) {
+    const ArrayLiterals arrays = ToArrayLiterals(set.candidates);
+    tx.exec_params(
+        "INSERT INTO first_exposure_backlog (experiment_key, phase, unit_ids, variant_keys,"
+        " first_ts_micros, attributes, multiple_variants, rows)"
+        " VALUES ($1, $2, $3::text[], $4::text[], $5::bigint[], $6::text[], $7::boolean[], $8)",
+        phase.first, phase.second, arrays.unit_ids, arrays.variant_keys, arrays.first_ts_micros,
+        arrays.attributes, arrays.multiple_variants, static_cast<int64_t>(set.candidates.size()));
+  }
+}
+
+int FoldFirstExposureBacklogOnce(pqxx::connection& connection, int64_t max_candidates) {
+  pqxx::work tx(connection);
+  const int folded = FoldOnce(tx, max_candidates);
+  tx.commit();
+  return folded;
+}
+
+absl::Status FoldFirstExposureBacklog(store::ConnectionPool& pool) {
+  // Up to the newest row now: under steady ingest the backlog never empties, and rows added after
+  // this call are not the caller's concern.
+  int64_t last_id = 0;
+  absl::Status status = pool.Run([&](pqxx::work& tx) {
+    last_id = tx.exec1("SELECT coalesce(max(id), 0) FROM first_exposure_backlog")[0].as<int64_t>();
+    return absl::OkStatus();
+  });
+  for (int folded = 1; status.ok() && last_id > 0 && folded > 0;) {
+    status = pool.Run([&](pqxx::work& tx) {
+      folded = FoldOnce(tx, kCandidatesPerFold, last_id);
+      return absl::OkStatus();
+    });
+  }
+  if (!status.ok()) {
+    return absl::Status(status.code(), absl::StrCat("fold first exposures: ", status.message()));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<BacklogSize> FirstExposureBacklogSize(store::ConnectionPool& pool) {
+  BacklogSize size;
+  absl::Status status = pool.Run([&](pqxx::work& tx) {
+    const pqxx::row row =
+        tx.exec1("SELECT count(*), coalesce(sum(rows), 0) FROM first_exposure_backlog");
+    size.backlog_rows = row[0].as<int64_t>();
+    size.candidates = row[1].as<int64_t>();
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return size;
+}
+
+}  // namespace lift::ingest
