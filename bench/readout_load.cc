@@ -27,8 +27,11 @@
 //                 the 14 daily snapshots, the second reads them back.
 //
 // Usage: readout_load [--units 200000] [--events 2000000] [--repeat 3] [--explain]
-//                     [--segments] [--timeseries]
+//                     [--segments] [--timeseries] [--hold]
 //        readout_load --units 1000000 --events 10000000      # the full size
+#include <pthread.h>
+#include <signal.h>
+
 #include <algorithm>
 #include <numeric>
 #include <chrono>
@@ -144,6 +147,7 @@ int main(int argc, char** argv) {
   bool explain = false;
   bool segments = false;
   bool timeseries = false;
+  bool hold = false;
   CLI::App app{"readout_load: GetReadout end to end against one plain aggregate scan"};
   app.add_option("--units", units, "exposed units")->capture_default_str();
   app.add_option("--events", events, "metric events")->capture_default_str();
@@ -151,7 +155,17 @@ int main(int argc, char** argv) {
   app.add_flag("--explain", explain, "print EXPLAIN ANALYZE of the aggregation statement");
   app.add_flag("--segments", segments, "also time a readout segmented by an attribute");
   app.add_flag("--timeseries", timeseries, "also time include_timeseries (cold, then stored)");
+  app.add_flag("--hold", hold,
+               "after measuring, keep the database running (connection string printed) until "
+               "interrupted, for looking at plans by hand");
   CLI11_PARSE(app, argc, argv);
+  if (hold) {  // only sigwait below receives them, from any thread
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  }
   if (units < 10 || events < 1 || repeat < 1) return Fail("--units >= 10, --events, --repeat >= 1");
 
   char dir_template[] = "/tmp/lift-readout-bench-XXXXXX";
@@ -295,10 +309,7 @@ int main(int argc, char** argv) {
       const lift::readout::AggregationQuery query = lift::readout::BuildAggregationQuery(request);
       pqxx::connection conn(cs);
       pqxx::work work(conn);
-      work.exec0("SET LOCAL jit = off");
-      work.exec0("SET LOCAL enable_nestloop = off");
-      work.exec0("SET LOCAL work_mem = '256MB'");
-      work.exec0("SET LOCAL enable_sort = off");  // as readout::Aggregate runs it
+      lift::readout::ApplyAggregationSettings(work);  // as readout::Aggregate runs it
       const pqxx::result plan =
           work.exec_params("EXPLAIN (ANALYZE, BUFFERS) " + query.sql,
                            pqxx::prepare::make_dynamic_params(query.params));
@@ -409,6 +420,17 @@ int main(int argc, char** argv) {
     std::printf("  points per series          %d\n", points);
   }
 
+  if (hold) {
+    // For working on the plan: the loaded database stays up until this process is interrupted.
+    std::printf("holding the database: psql '%s'  (Ctrl-C or SIGTERM to stop)\n", cs.c_str());
+    std::fflush(stdout);
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    int received = 0;
+    sigwait(&signals, &received);
+  }
   (void)(*postgres)->Stop();
   std::error_code ignored;
   std::filesystem::remove_all(dir, ignored);

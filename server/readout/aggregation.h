@@ -66,6 +66,8 @@
 #include <string>
 #include <vector>
 
+#include <pqxx/transaction_base>
+
 #include "absl/status/statusor.h"
 #include "server/metrics/metric.h"
 #include "server/store/connection_pool.h"
@@ -133,6 +135,10 @@ struct AggregationQuery {
 // The statement and its parameters (for Aggregate, tests and EXPLAIN). Precondition: every
 // metric passed ValidateMetric.
 AggregationQuery BuildAggregationQuery(const AggregationRequest& request);
+
+// The planner settings the aggregation statement runs with (SET LOCAL: this transaction only), for
+// anything that must plan it as Aggregate does (EXPLAIN in bench/readout_load).
+void ApplyAggregationSettings(pqxx::transaction_base& work);
 
 // Runs the statement in a READ ONLY transaction. Unavailable / Internal as the pool maps them.
 absl::StatusOr<AggregationResult> Aggregate(store::ConnectionPool& pool,
