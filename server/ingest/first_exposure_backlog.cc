@@ -226,17 +226,4 @@ absl::Status FoldFirstExposureBacklog(store::ConnectionPool& pool) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<BacklogSize> FirstExposureBacklogSize(store::ConnectionPool& pool) {
-  BacklogSize size;
-  absl::Status status = pool.Run([&](pqxx::work& tx) {
-    const pqxx::row row =
-        tx.exec1("SELECT count(*), coalesce(sum(rows), 0) FROM first_exposure_backlog");
-    size.backlog_rows = row[0].as<int64_t>();
-    size.candidates = row[1].as<int64_t>();
-    return absl::OkStatus();
-  });
-  if (!status.ok()) return status;
-  return size;
-}
-
 }  // namespace lift::ingest

@@ -26,7 +26,6 @@
 #include <pqxx/transaction>
 
 #include "absl/status/status.h"
-#include "absl/status/statusor.h"
 #include "server/ingest/ingest_rows.h"
 #include "server/store/connection_pool.h"
 
@@ -34,7 +33,7 @@ namespace lift::ingest {
 
 // Candidates folded per transaction, roughly: backlog rows are taken whole, oldest first, until
 // this many (the first row always).
-inline constexpr int64_t kCandidatesPerFold = 500'000;
+inline constexpr int64_t kCandidatesPerFold = 200'000;
 
 // Adds the earliest exposure per (experiment, phase, unit) of `rows` to the backlog, inside `tx`
 // (the transaction that writes the exposures). Duplicates and retried rows may be included: the
@@ -48,16 +47,9 @@ void AppendFirstExposureBacklog(pqxx::transaction_base& tx,
 int FoldFirstExposureBacklogOnce(pqxx::connection& connection,
                                  int64_t max_candidates = kCandidatesPerFold);
 
-// Folds the whole backlog (as it was when called, plus whatever arrives meanwhile) using a pooled
-// connection. Unavailable when the database cannot be reached.
+// Folds every backlog row committed before the call (and possibly some that arrive meanwhile),
+// using a pooled connection. Unavailable when the database cannot be reached.
 absl::Status FoldFirstExposureBacklog(store::ConnectionPool& pool);
-
-// What waits to be folded (for logs, health and tests).
-struct BacklogSize {
-  int64_t backlog_rows = 0;
-  int64_t candidates = 0;  // first-exposure candidates in them
-};
-absl::StatusOr<BacklogSize> FirstExposureBacklogSize(store::ConnectionPool& pool);
 
 }  // namespace lift::ingest
 
