@@ -2,8 +2,8 @@
 // fold on the acknowledgement path.
 //
 // An exposure flush writes its rows into `exposures` and, in the same transaction, one backlog row
-// per experiment phase holding each unit's earliest exposure among the flush's rows, as arrays
-// (AppendFirstExposureBacklog). Folding (FoldFirstExposureBacklog) takes backlog rows, merges their
+// per experiment phase holding each unit's earliest exposure among the flush's rows, as plain
+// text that PostgreSQL stores without parsing (AppendFirstExposureBacklog). Folding (FoldFirstExposureBacklog) takes backlog rows, merges their
 // candidates in memory (one per unit: the earliest exposure wins, ties to the smaller variant key;
 // a unit seen in two variants is marked multiple_variants), merges those into first_exposures —
 // writing only units that are new or change — and deletes the backlog rows, all in one

@@ -303,7 +303,8 @@ TEST_F(IngestTest, ExposureRetriesWithNewRowsFoldLikeFreshOnes) {
 
 // Concurrent callers and concurrent folds (readers fold while ingest runs): first_exposures ends up
 // exactly as computed here from every row sent — earliest exposure per unit with its variant and
-// attributes, units seen in two variants marked — with unit ids that need JSON escaping.
+// attributes, units seen in two variants marked — with unit ids that need escaping (quotes,
+// backslashes, tabs, newlines, control characters).
 TEST_F(IngestTest, FoldedFirstExposuresMatchEveryRowSentUnderConcurrentIngestAndFolds) {
   constexpr int kCallers = 6;
   constexpr int kCallsPerCaller = 8;
@@ -315,6 +316,7 @@ TEST_F(IngestTest, FoldedFirstExposuresMatchEveryRowSentUnderConcurrentIngestAnd
       std::string id = "unit-" + std::to_string(u);
       if (u % 5 == 1) id += "\"quoted\\";
       if (u % 5 == 2) id += "\tтаб\x01";
+      if (u % 5 == 3) id += "\nline\\t";
       ids.push_back(id);
     }
     return ids;
