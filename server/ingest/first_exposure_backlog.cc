@@ -177,30 +177,32 @@ constexpr char kTakeSql[] =
     "  WHERE running - rows < $1)"
     " RETURNING experiment_key, phase, candidates";
 
-// Merges one experiment phase's candidates ($1, $2; one per unit) into first_exposures. Known
-// units are updated only when something changes (an earlier exposure, another variant) — a plain
-// join, so unchanged rows are neither written nor locked — and new units are inserted. Folds hold
-// the fold lock, so no other statement inserts these units meanwhile; ON CONFLICT only guards.
+// Merges one experiment phase's candidates ($1, $2; one per unit) into first_exposures. Each
+// candidate probes its unit's row by primary key (LATERAL: the candidates drive, whatever the
+// table's statistics say); only units that are new or change (an earlier exposure, another
+// variant) reach the upsert, so unchanged rows are neither written nor locked.
 constexpr char kMergeSql[] =
-    "WITH c AS ("
-    "  SELECT u, v, 'epoch'::timestamptz + t * interval '1 microsecond' AS ts, a, m"
-    "  FROM unnest($3::text[], $4::text[], $5::bigint[], $6::text[], $7::boolean[])"
-    "    AS c(u, v, t, a, m)),"
-    " changed AS ("
-    "  UPDATE first_exposures f SET"
-    "    multiple_variants = f.multiple_variants OR c.m OR f.variant_key <> c.v,"
-    "    variant_key = CASE WHEN c.ts < f.first_ts THEN c.v ELSE f.variant_key END,"
-    "    attributes = CASE WHEN c.ts < f.first_ts THEN c.a::jsonb ELSE f.attributes END,"
-    "    first_ts = LEAST(f.first_ts, c.ts)"
-    "  FROM c"
-    "  WHERE f.experiment_key = $1 AND f.phase = $2 AND f.unit_id = c.u"
-    "    AND (c.ts < f.first_ts OR f.variant_key <> c.v OR (c.m AND NOT f.multiple_variants)))"
-    " INSERT INTO first_exposures"
+    "WITH relevant AS ("
+    "  SELECT c.u, c.v, c.ts, c.a, c.m"
+    "  FROM (SELECT u, v, 'epoch'::timestamptz + t * interval '1 microsecond' AS ts, a, m"
+    "        FROM unnest($3::text[], $4::text[], $5::bigint[], $6::text[], $7::boolean[])"
+    "          AS c(u, v, t, a, m)) c"
+    "  LEFT JOIN LATERAL ("
+    "    SELECT f.first_ts, f.variant_key, f.multiple_variants FROM first_exposures f"
+    "    WHERE f.experiment_key = $1 AND f.phase = $2 AND f.unit_id = c.u) f ON true"
+    "  WHERE f.first_ts IS NULL OR c.ts < f.first_ts OR f.variant_key <> c.v"
+    "     OR (c.m AND NOT f.multiple_variants))"
+    " INSERT INTO first_exposures AS f"
     "   (experiment_key, phase, unit_id, variant_key, first_ts, attributes, multiple_variants)"
-    " SELECT $1, $2, c.u, c.v, c.ts, c.a::jsonb, c.m FROM c"
-    " WHERE NOT EXISTS (SELECT 1 FROM first_exposures f"
-    "                   WHERE f.experiment_key = $1 AND f.phase = $2 AND f.unit_id = c.u)"
-    " ON CONFLICT DO NOTHING";
+    " SELECT $1, $2, u, v, ts, a::jsonb, m FROM relevant"
+    " ON CONFLICT (experiment_key, phase, unit_id) DO UPDATE SET"
+    "   multiple_variants = f.multiple_variants OR EXCLUDED.multiple_variants"
+    "                       OR f.variant_key <> EXCLUDED.variant_key,"
+    "   variant_key = CASE WHEN EXCLUDED.first_ts < f.first_ts"
+    "                      THEN EXCLUDED.variant_key ELSE f.variant_key END,"
+    "   attributes = CASE WHEN EXCLUDED.first_ts < f.first_ts"
+    "                     THEN EXCLUDED.attributes ELSE f.attributes END,"
+    "   first_ts = LEAST(f.first_ts, EXCLUDED.first_ts)";
 
 // One fold transaction's work on backlog rows up to `last_id`: returns the backlog rows folded.
 int FoldOnce(pqxx::transaction_base& tx, int64_t max_candidates,
@@ -211,6 +213,10 @@ int FoldOnce(pqxx::transaction_base& tx, int64_t max_candidates,
   for (const pqxx::row& row : taken) {
     MergeCandidateLines(absl::string_view(row[2].c_str(), row[2].size()), merged[{row[0].as<std::string>(), row[1].as<int32_t>()}]);
   }
+  // The LATERAL probe must be an index scan: left to its statistics, the planner once probed a
+  // just-analysed, then empty first_exposures with a sequential scan per candidate (100,000
+  // candidates: 42 s instead of 1 s).
+  tx.exec0("SET LOCAL enable_seqscan = off");
   for (auto& [phase, set] : merged) {
     // In index order: inserting sorted keys touches each index page once (measured: a third
     // faster than arrival order for 100,000 new units).
