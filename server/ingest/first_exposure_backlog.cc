@@ -70,10 +70,17 @@ using CandidatesByPhase = std::map<std::pair<std::string, int32_t>, CandidateSet
 void AppendEscaped(std::string& out, absl::string_view text) {
   for (const char c : text) {
     switch (c) {
-      case '\\': out.append("\\\\"); break;
-      case '\t': out.append("\\t"); break;
-      case '\n': out.append("\\n"); break;
-      default: out.push_back(c);
+      case '\\':
+        out.append("\\\\");
+        break;
+      case '\t':
+        out.append("\\t");
+        break;
+      case '\n':
+        out.append("\\n");
+        break;
+      default:
+        out.push_back(c);
     }
   }
 }
@@ -211,7 +218,8 @@ int FoldOnce(pqxx::transaction_base& tx, int64_t max_candidates,
   const pqxx::result taken = tx.exec_params(kTakeSql, max_candidates, last_id);
   CandidatesByPhase<std::string> merged;
   for (const pqxx::row& row : taken) {
-    MergeCandidateLines(absl::string_view(row[2].c_str(), row[2].size()), merged[{row[0].as<std::string>(), row[1].as<int32_t>()}]);
+    CandidateSet<std::string>& set = merged[{row[0].as<std::string>(), row[1].as<int32_t>()}];
+    MergeCandidateLines(absl::string_view(row[2].c_str(), row[2].size()), set);
   }
   // The LATERAL probe must be an index scan: left to its statistics, the planner once probed a
   // just-analysed, then empty first_exposures with a sequential scan per candidate (100,000

@@ -2,16 +2,17 @@
 // fold on the acknowledgement path.
 //
 // An exposure flush writes its rows into `exposures` and, in the same transaction, one backlog row
-// per experiment phase holding each unit's earliest exposure among the flush's rows, as plain
-// text that PostgreSQL stores without parsing (AppendFirstExposureBacklog). Folding (FoldFirstExposureBacklog) takes backlog rows, merges their
-// candidates in memory (one per unit: the earliest exposure wins, ties to the smaller variant key;
-// a unit seen in two variants is marked multiple_variants), merges those into first_exposures —
-// writing only units that are new or change — and deletes the backlog rows, all in one
-// transaction: a crash at any point neither loses an acknowledged exposure nor folds one twice
-// (folding is idempotent anyway). Folding many flushes at once is what makes it cheap: a unit
-// exposed again and again costs one probe per fold, not one locked row update per exposure.
-// Folds are serialised across connections and servers by a transaction-level advisory lock, so a
-// reader that folds waits for a background fold in progress and then sees its result.
+// per experiment phase holding each unit's earliest exposure among the flush's rows, as plain text
+// that PostgreSQL stores without parsing (AppendFirstExposureBacklog). Folding
+// (FoldFirstExposureBacklog) takes backlog rows, merges their candidates in memory (one per unit:
+// the earliest exposure wins, ties to the smaller variant key; a unit seen in two variants is
+// marked multiple_variants), merges those into first_exposures — writing only units that are new or
+// change — and deletes the backlog rows, all in one transaction: a crash at any point neither loses
+// an acknowledged exposure nor folds one twice (folding is idempotent anyway). Folding many flushes
+// at once is what makes it cheap: a unit exposed again and again costs one probe per fold, not one
+// locked row update per exposure. Folds are serialised across connections and servers by a
+// transaction-level advisory lock, so a reader that folds waits for a background fold in progress
+// and then sees its result.
 //
 // Contract for readers: anything that reads first_exposures calls FoldFirstExposureBacklog(pool)
 // first; then every exposure acknowledged before that call is accounted for.
@@ -20,10 +21,9 @@
 #define LIFT_SERVER_INGEST_FIRST_EXPOSURE_BACKLOG_H_
 
 #include <cstdint>
-#include <vector>
-
 #include <pqxx/connection>
 #include <pqxx/transaction>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "server/ingest/ingest_rows.h"

@@ -2,9 +2,10 @@
 // first-exposure backlog (first_exposure_backlog.h), so readers rarely find much left to fold.
 //
 // Notify() after exposures were committed; the folder waits `delay` (flushes committed meanwhile
-// are folded together, see kDefaultFoldDelay) and folds the backlog on its own connection. It also folds once at start
-// (a crash may have left a backlog). When the database is unreachable it logs once and retries
-// every `retry_delay` until the fold succeeds. Shutdown() makes one last attempt and joins.
+// are folded together, see kDefaultFoldDelay) and folds the backlog on its own connection. It also
+// folds once at start (a crash may have left a backlog). When the database is unreachable it logs
+// once and retries every `retry_delay` until the fold succeeds. Shutdown() makes one last attempt
+// and joins.
 // Thread-safe.
 #ifndef LIFT_SERVER_INGEST_FIRST_EXPOSURE_FOLDER_H_
 #define LIFT_SERVER_INGEST_FIRST_EXPOSURE_FOLDER_H_
@@ -14,10 +15,9 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <pqxx/connection>
 #include <string>
 #include <thread>
-
-#include <pqxx/connection>
 
 namespace lift::ingest {
 

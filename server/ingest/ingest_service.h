@@ -39,7 +39,8 @@ class IngestService {
   using SnapshotSource = std::function<std::shared_ptr<const assignment::Snapshot>()>;
   using Done = std::function<void(const absl::Status&, LogResult)>;
 
-  // `fold_delay`: how long the first-exposure folder lets flushes accumulate (first_exposure_folder.h).
+  // `fold_delay`: how long the first-exposure folder lets flushes accumulate
+  // (first_exposure_folder.h).
   IngestService(const std::string& connection_string, SnapshotSource snapshots,
                 GroupCommitOptions options = {},
                 std::chrono::milliseconds fold_delay = kDefaultFoldDelay);

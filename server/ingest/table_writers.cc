@@ -51,7 +51,8 @@ namespace {
 // The fallback of WriteExposures: skips duplicates and returns the key of each inserted row.
 pqxx::result InsertStagedExposures(pqxx::transaction_base& tx) {
   return tx.exec(absl::StrCat(
-      "INSERT INTO exposures (unit_id, experiment_key, event_id, ts, phase, variant_key, attributes)"
+      "INSERT INTO exposures"
+      " (unit_id, experiment_key, event_id, ts, phase, variant_key, attributes)"
       " SELECT unit_id, experiment_key, event_id, ", kMicrosToTimestamp, ", phase, variant_key,"
       "        NULLIF(attributes, '')::jsonb"
       " FROM lift_stage_exposures"
@@ -81,8 +82,9 @@ std::string TimestampText(int64_t micros) {
 // or a row repeated in the flush). Row validation bounds timestamps to [2000, now + 24 h], so their
 // text form is always a plain four-digit year.
 template <typename Row, typename StreamRowFn>
-bool CopyStraightIn(pqxx::work& tx, const std::string& table, const std::vector<std::string>& columns,
-                    const std::vector<const Row*>& rows, StreamRowFn stream_row) {
+bool CopyStraightIn(pqxx::work& tx, const std::string& table,
+                    const std::vector<std::string>& columns, const std::vector<const Row*>& rows,
+                    StreamRowFn stream_row) {
   try {
     pqxx::subtransaction fast(tx, "lift_fast_copy");
     {
