@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <optional>
+#include <tuple>
 
 #include <pqxx/pqxx>
 
@@ -122,6 +123,27 @@ SegmentSql Segments(const AggregationRequest& request, QueryBuilder& q) {
   return out;
 }
 
+// The kColumnsPerMetric - 2 sums of products of a metric's per-unit values y, x, d, e (SQL
+// expressions; empty: identically 0, so the sums involving it are the constant 0), in the layout
+// MomentsFromRow reads.
+std::vector<std::string> MomentSums(const std::string& y, const std::string& x,
+                                    const std::string& d, const std::string& e) {
+  auto sum = [](const std::string& a, const std::string& b) {
+    if (a.empty() || b.empty()) return std::string("0::float8");
+    return b == "1" ? absl::StrCat("sum(", a, ")") : absl::StrCat("sum(", a, " * ", b, ")");
+  };
+  return {sum(y, "1"), sum(y, y), sum(x, "1"), sum(x, x), sum(x, y), sum(d, "1"), sum(d, d),
+          sum(y, d),   sum(e, "1"), sum(e, e), sum(x, e), sum(y, e), sum(d, x), sum(d, e)};
+}
+
+// A metric capped at a percentile of its per-unit y: its uncapped per-unit values (columns of the
+// per-unit level; empty when absent) and the final level's count of units missing a pre-period.
+struct PercentileCapped {
+  std::string quantile;  // bound parameter
+  std::string y, x, d, e;
+  std::string missing;
+};
+
 }  // namespace
 
 AggregationQuery BuildAggregationQuery(const AggregationRequest& request) {
@@ -152,10 +174,12 @@ AggregationQuery BuildAggregationQuery(const AggregationRequest& request) {
   }
 
   Plan plan(q);
-  Columns vals("v");  // per-unit values after capping (level `vals`)
-  std::string caps_columns;
-  std::string final_columns;
-  bool percentile = false;
+  Columns vals("v");  // per-unit values (level `vals`), capped unless the cap is a percentile
+  std::string caps_columns;  // constant caps, one per metric ('Infinity' when none or percentile)
+  // Per metric, its kColumnsPerMetric expressions of the final level (per variant [, segment]).
+  std::vector<std::vector<std::string>> final_columns(request.metrics.size());
+  // Per metric, set when it is capped at a percentile.
+  std::vector<std::optional<PercentileCapped>> by_percentile(request.metrics.size());
   int max_pre_days = 0;
   std::vector<std::string> event_names;
   for (size_t i = 0; i < request.metrics.size(); ++i) {
@@ -175,17 +199,15 @@ AggregationQuery BuildAggregationQuery(const AggregationRequest& request) {
 
     const std::string y_raw = plan.Value(metric.numerator, post);
     const std::string n = std::to_string(i);
-    std::string cap;
+    std::string cap;  // constant cap
+    std::string quantile;
     if (metric.capping == "absolute") {
       cap = q.Bind(absl::StrFormat("%.17g", metric.capping_value), "float8");
     } else if (metric.capping == "percentile") {
-      cap = absl::StrCat("percentile_cont(",
-                         q.Bind(absl::StrFormat("%.17g", metric.capping_value), "float8"),
-                         ") WITHIN GROUP (ORDER BY ", y_raw, ")");
-      percentile = true;
+      quantile = q.Bind(absl::StrFormat("%.17g", metric.capping_value), "float8");
     }
-    absl::StrAppend(&caps_columns, i == 0 ? "" : ", ",
-                    cap.empty() ? "'Infinity'::float8" : cap, " AS c", n);
+    absl::StrAppend(&caps_columns, i == 0 ? "" : ", ", cap.empty() ? "'Infinity'::float8" : cap,
+                    " AS c", n);
     // Capped values: y and x (numerator) only; LEAST(v, +inf) = v, so uncapped metrics skip it.
     auto capped = [&](const std::string& raw) {
       return cap.empty() ? raw : absl::StrCat("LEAST(", raw, ", c.c", n, ")");
@@ -202,17 +224,14 @@ AggregationQuery BuildAggregationQuery(const AggregationRequest& request) {
       if (ratio) absl::StrAppend(&none, " AND ", plan.None(*metric.denominator, pre_window));
       missing = absl::StrCat("count(*) FILTER (WHERE w.", vals.Add("(" + none + ")"), ")");
     }
-    // Sum of a product of values; a missing (zero) factor makes it the constant 0.
-    auto sum = [](const std::string& a, const std::string& b) {
-      if (a.empty() || b.empty()) return std::string("0::float8");
-      return b == "1" ? absl::StrCat("sum(", a, ")") : absl::StrCat("sum(", a, " * ", b, ")");
-    };
-    absl::StrAppend(&final_columns, ",\n  ",
-                    absl::StrJoin({sum(y, "1"), sum(y, y), sum(x, "1"), sum(x, x), sum(x, y),
-                                   sum(d, "1"), sum(d, d), sum(y, d), sum(e, "1"), sum(e, e),
-                                   sum(x, e), sum(y, e), sum(d, x), sum(d, e), missing,
-                                   absl::StrCat("max(w.", vals.Add("c.c" + n), ")")},
-                                  ", "));
+    if (!quantile.empty()) {
+      // The per-unit values travel as arrays; the sums are taken once the cap is known.
+      by_percentile[i] = PercentileCapped{quantile, y, x, d, e, missing};
+      continue;
+    }
+    final_columns[i] = MomentSums(y, x, d, e);
+    final_columns[i].push_back(missing);
+    final_columns[i].push_back(absl::StrCat("max(w.", vals.Add("c.c" + n), ")"));
   }
   std::sort(event_names.begin(), event_names.end());
   event_names.erase(std::unique(event_names.begin(), event_names.end()), event_names.end());
@@ -240,20 +259,97 @@ AggregationQuery BuildAggregationQuery(const AggregationRequest& request) {
       absl::StrCat("WITH units AS NOT MATERIALIZED (\n", units_cte, ")", segments.ranked_cte);
   absl::StrReplaceAll({{"{BOUNDS}", plan.bounds().list()}}, &sql);
   absl::StrAppend(
-      &sql, ",\nagg AS ", percentile ? "MATERIALIZED" : "NOT MATERIALIZED",
-      " (\n  SELECT u.variant_key", segments.agg_column, plan.aggregates().list(),
+      &sql, ",\nagg AS NOT MATERIALIZED (\n  SELECT u.variant_key", segments.agg_column,
+      plan.aggregates().list(),
       "\n  FROM units u\n  LEFT JOIN (\n    SELECT e.unit_id, e.ts, e.value",
       absl::StrReplaceAll(plan.selectors().list(), {{"\n", "\n  "}}),
       "\n    FROM metric_events e\n    WHERE e.event_name IN (", names, ")\n"
       "      AND e.ts >= ", lower, " AND e.ts < ", end,
       "\n  ) v ON v.unit_id = u.unit_id AND v.ts >= ", earliest,
       "\n  GROUP BY u.unit_id, u.variant_key", segments.agg_column, "\n),\n"
-      "caps AS (SELECT ", caps_columns, percentile ? " FROM agg w" : "", ")\n"
-      "SELECT w.variant_key, count(*)::bigint AS n, ", multiple, final_columns,
-      segments.final_columns, "\nFROM (\n  SELECT w.variant_key", segments.vals_columns,
-      vals.list(), "\n  FROM agg w CROSS JOIN caps c", segments.vals_join,
-      "\n  OFFSET 0\n) w\n"
-      "GROUP BY w.variant_key", segments.group_by, "\nORDER BY w.variant_key", segments.group_by);
+      "caps AS (SELECT ", caps_columns, ")");
+  // The final level: per variant [and segment], from the per-unit values.
+  const std::string from_vals =
+      absl::StrCat("\nFROM (\n  SELECT w.variant_key", segments.vals_columns, vals.list(),
+                   "\n  FROM agg w CROSS JOIN caps c", segments.vals_join, "\n  OFFSET 0\n) w\n"
+                   "GROUP BY w.variant_key", segments.group_by);
+  if (std::none_of(by_percentile.begin(), by_percentile.end(),
+                   [](const auto& capped) { return capped.has_value(); })) {
+    std::string columns;
+    for (const std::vector<std::string>& metric : final_columns) {
+      absl::StrAppend(&columns, ",\n  ", absl::StrJoin(metric, ", "));
+    }
+    absl::StrAppend(&sql, "\nSELECT w.variant_key, count(*)::bigint AS n, ", multiple, columns,
+                    segments.final_columns, from_vals, "\nORDER BY w.variant_key",
+                    segments.group_by);
+    return AggregationQuery{std::move(sql), q.TakeParams()};
+  }
+
+  // A percentile cap needs every unit's uncapped value before any capped sum. The final level
+  // (`f`, per variant [and segment]) collects the capped metrics' per-unit values as arrays,
+  // `pcaps` takes each percentile over all of them, and one pass over each array sums the capped
+  // values. This replaced a MATERIALIZED `agg` read twice (percentile, then sums), which cost
+  // 1.6 s of a 13 s statement at 1M units: materialising every unit's wide row. Measured at bench
+  // size (1M units, 10M events, 10 metrics, one capped at its 99th percentile), 11 interleaved
+  // pairs in psql: faster in 10, by 0.77 s on average (median 0.59 s) of 14.8 s.
+  std::string f_columns;
+  std::string outer_columns;
+  std::string laterals;
+  std::string pcaps_columns;
+  for (size_t i = 0; i < request.metrics.size(); ++i) {
+    const std::string n = std::to_string(i);
+    if (by_percentile[i].has_value()) {
+      const PercentileCapped& capped = *by_percentile[i];
+      std::vector<std::string> arrays, names_in_unnest, capped_values;
+      for (const auto& [value, name, is_capped] :
+           {std::tuple(capped.y, "y", true), std::tuple(capped.x, "x", true),
+            std::tuple(capped.d, "d", false), std::tuple(capped.e, "e", false)}) {
+        if (value.empty()) continue;
+        const std::string array = absl::StrCat("p", n, "_", name);
+        absl::StrAppend(&f_columns, ",\n  array_agg(", value, ") AS ", array);
+        arrays.push_back("f." + array);
+        names_in_unnest.push_back(name);
+        capped_values.push_back(is_capped
+                                    ? absl::StrCat("LEAST(", name, ", pc.c", n, ") AS ", name)
+                                    : std::string(name));
+      }
+      absl::StrAppend(&f_columns, ", ", capped.missing, " AS m", n, "_missing");
+      absl::StrAppend(&pcaps_columns, pcaps_columns.empty() ? "" : ", ",
+                      "(SELECT percentile_cont(", capped.quantile, ") WITHIN GROUP (ORDER BY t.y)",
+                      " FROM f, unnest(f.p", n, "_y) AS t(y)) AS c", n);
+      auto column = [](const std::string& name, bool present) {
+        return present ? "t." + name : std::string();
+      };
+      std::vector<std::string> sums =
+          MomentSums(column("y", true), column("x", !capped.x.empty()),
+                     column("d", !capped.d.empty()), column("e", !capped.e.empty()));
+      for (size_t k = 0; k < sums.size(); ++k) absl::StrAppend(&sums[k], " AS s", k);
+      absl::StrAppend(&laterals, "\nCROSS JOIN LATERAL (\n  SELECT ", absl::StrJoin(sums, ", "),
+                      "\n  FROM (SELECT ", absl::StrJoin(capped_values, ", "), " FROM unnest(",
+                      absl::StrJoin(arrays, ", "), ") AS u(",
+                      absl::StrJoin(names_in_unnest, ", "), ") OFFSET 0) t\n) p", n);
+      absl::StrAppend(&outer_columns, ",\n  ");
+      for (size_t k = 0; k < sums.size(); ++k) {
+        absl::StrAppend(&outer_columns, "p", n, ".s", k, ", ");
+      }
+      absl::StrAppend(&outer_columns, "f.m", n, "_missing, pc.c", n);
+      continue;
+    }
+    absl::StrAppend(&f_columns, ",\n  ");
+    absl::StrAppend(&outer_columns, ",\n  ");
+    for (size_t k = 0; k < final_columns[i].size(); ++k) {
+      const std::string alias = absl::StrCat("m", n, "_", k);
+      absl::StrAppend(&f_columns, k == 0 ? "" : ", ", final_columns[i][k], " AS ", alias);
+      absl::StrAppend(&outer_columns, k == 0 ? "" : ", ", "f.", alias);
+    }
+  }
+  absl::StrAppend(&sql, ",\nf AS MATERIALIZED (\nSELECT w.variant_key, count(*)::bigint AS n, ",
+                  multiple, f_columns, segments.final_columns, from_vals, "\n),\n",
+                  "pcaps AS MATERIALIZED (SELECT ", pcaps_columns, ")\n",
+                  "SELECT f.variant_key, f.n, f.multiple", outer_columns,
+                  segments.final_columns.empty() ? "" : ", f.segment, f.segment_value, f.pooled",
+                  "\nFROM f CROSS JOIN pcaps pc", laterals, "\nORDER BY f.variant_key",
+                  segments.group_by.empty() ? "" : ", f.segment");
   return AggregationQuery{std::move(sql), q.TakeParams()};
 }
 

@@ -18,24 +18,26 @@
 // arm, so it dilutes but does not bias the comparison).
 //
 // Plan notes (one statement, each distinct expression computed once):
-//   units  MATERIALIZED CTE: the population, with one column per distinct window bound
-//          first_ts + offset (computed once per unit, not once per event and metric);
-//   v      the pruned partitions' events of the readout's event names, fenced (OFFSET 0) with one
-//          boolean per distinct event selector (name + property filters);
-//   agg    units ⋈ v by hash, one hash aggregate per unit computing each distinct (selector,
-//          window, sum | count | max) once: metrics sharing events and windows share the work;
-//          `any` is count > 0 and "no pre-period event" is count = 0. NOT MATERIALIZED unless a
-//          percentile cap needs a second pass over it (then MATERIALIZED deliberately: it is
-//          referenced twice and must not be recomputed);
+//   units  the population, with one column per distinct window bound first_ts + offset (computed
+//          once per unit, not once per event and metric); inlined, so the plan can be parallel;
+//   v      the pruned partitions' events of the readout's event names, with one boolean per
+//          distinct event selector (name + property filters);
+//   agg    units ⋈ v by a parallel hash join (the events hashed, each worker probing with its
+//          share of units), one aggregate per unit computing each distinct (selector, window,
+//          sum | count | max) once: metrics sharing events and windows share the work; `any` is
+//          count > 0 and "no pre-period event" is count = 0;
 //   final  per unit, the metric values after capping (fenced, so each is computed once), summed
 //          per variant; sums whose factor is identically 0 (no denominator, no CUPED) are
 //          constants. Identical parameters are bound once, so identical SQL text means identical
-//          expressions.
+//          expressions. A metric capped at a percentile has its per-unit values collected as
+//          arrays instead (per variant); the percentile over all of them and the capped sums
+//          follow in two small levels (`f`, `pcaps`), so `agg` is never materialised.
 // Timestamps are bound as timestamptz constants so PostgreSQL prunes metric_events' daily
-// partitions at plan time. Aggregate runs the statement with jit = off, enable_nestloop = off and
-// work_mem = 256MB (SET LOCAL): one hash join of the units with the pruned partitions' events is
-// the right plan for a readout, and it stays right when fresh partitions have no statistics yet
-// (aggregation.cc has the measurements; bench/readout_load measures it against a plain scan).
+// partitions at plan time. Aggregate runs the statement with ApplyAggregationSettings (SET LOCAL:
+// no JIT, no nested loops, work_mem 256MB, no sorts, cheap parallel tuples, the leader only
+// collecting): one hash join of the units with the pruned partitions' events is the right plan
+// for a readout, and it stays right when fresh partitions have no statistics yet (aggregation.cc
+// has the measurements; bench/readout_load measures it against a plain scan).
 //
 // Segments (AggregationRequest::segment_by, the request's attribute name bound as a parameter):
 // the same statement carries each unit's first-exposure attribute value through `agg`, ranks the

@@ -421,7 +421,8 @@ TEST(AggregationTest, MatchesIndependentSumsForEveryMetricKind) {
 // The statement computes each distinct (event selector, window, aggregation) once and derives
 // every metric from those: metrics that share selectors, windows or cap values (and a ratio whose
 // numerator and denominator are the same event, an `any` next to a `count` of the same events, a
-// retention metric with no CUPED next to CUPED ones) must still each equal the reference.
+// retention metric with no CUPED next to CUPED ones, two metrics and a ratio capped at different
+// percentiles) must still each equal the reference.
 TEST(AggregationTest, MetricsSharingSelectorsAndWindowsEachMatchTheReference) {
   Database db;
   db.EnsurePartitions(kT0 - 40 * kDay, kT0 + 40 * kDay);
@@ -460,6 +461,14 @@ TEST(AggregationTest, MetricsSharingSelectorsAndWindowsEachMatchTheReference) {
   sessions_max.capping_value = 0.9;
   sessions_max.window_duration_seconds = 7 * 86400;
   list.push_back(sessions_max);
+  // A ratio capped at a percentile: its numerator (y, x) capped, its denominator (d, e) not,
+  // although the denominator's values (purchase amounts) exceed the cap (of purchase counts).
+  metrics::MetricDefinition capped_ratio =
+      Metric("purchases_per_amount_capped", "ratio", "purchase", "count");
+  capped_ratio.denominator = metrics::EventSelector{"purchase", "sum", {}};
+  capped_ratio.capping = "percentile";
+  capped_ratio.capping_value = 0.6;
+  list.push_back(capped_ratio);
   for (metrics::MetricDefinition& metric : list) {
     metrics::Normalize(&metric);
     ASSERT_TRUE(metrics::ValidateMetric(metric).ok()) << metrics::ValidateMetric(metric);
