@@ -11,14 +11,15 @@
 // Timed in `--repeat` rounds, each running the three back to back (best and median printed):
 //   baseline   SELECT variant, count(*), sum(value) over first_exposures ⋈ metric_events for the
 //              experiment's units, the readout's event names and its [pre-period, end) window,
-//              GROUP BY variant (same session settings as the aggregation);
+//              GROUP BY variant (jit and nested loops off, work_mem 256MB, as for the
+//              aggregation; PostgreSQL's defaults otherwise, so its plan is the plain one);
 //   aggregate  readout::Aggregate alone (the one aggregation statement);
 //   readout    ReadoutService::GetReadout in process (load experiment and metrics, aggregation,
 //              stats, decision).
 // Prints the ratio readout / baseline (goal <= 3; best against best, and the median of the rounds'
-// own ratios), the time outside the aggregation statement, and
-// the share of the readout spent in the statistics as the readout's own timers measure it
-// (Readout.stats_seconds against the wall time; goal < 5 %).
+// own ratios), the time outside the aggregation statement, and the share of the readout spent in
+// the statistics as the readout's own timers measure it (Readout.stats_seconds against the wall
+// time; goal < 5 %).
 //
 // Optional (off by default, so the default run measures exactly the plain readout):
 //   --segments    first exposures also get a "country" attribute (30 values, skewed, 5 % without
