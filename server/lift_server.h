@@ -13,6 +13,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "server/ingest/fold_delay.h"
 
 namespace lift {
 
@@ -39,7 +40,7 @@ struct ServerOptions {
   size_t ingest_queue_rows = 200'000;
   // How long acknowledged exposures wait before the background folder merges them into
   // first_exposures (ingest/first_exposure_folder.h); readouts fold whatever is left first.
-  std::chrono::milliseconds exposure_fold_delay{5000};
+  std::chrono::milliseconds exposure_fold_delay = ingest::kDefaultFoldDelay;
   // How often finished days of running (and just stopped) experiments are aggregated and stored
   // for readout time series (readout/snapshot_scheduler.h); the first run is one interval after
   // start. 0 disables it (time series then aggregate missing days on request).

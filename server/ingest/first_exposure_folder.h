@@ -19,12 +19,9 @@
 #include <string>
 #include <thread>
 
-namespace lift::ingest {
+#include "server/ingest/fold_delay.h"
 
-// Long enough that a burst of flushes folds in one go (a unit exposed many times then costs one
-// probe, and the fold does not compete with the burst's own writes), short enough that readers,
-// which fold what is left synchronously, rarely find much.
-inline constexpr std::chrono::milliseconds kDefaultFoldDelay{5000};
+namespace lift::ingest {
 
 class FirstExposureFolder {
  public:
