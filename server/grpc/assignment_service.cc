@@ -14,6 +14,7 @@
 #include "server/assignment/js_value.h"
 #include "server/grpc/experiment_proto.h"
 #include "server/grpc_status.h"
+#include "server/wall_clock.h"
 
 namespace lift {
 namespace {
@@ -56,12 +57,6 @@ class ArenaMessageAllocator final : public grpc::MessageAllocator<Request, Respo
 
   const size_t start_block_bytes_;
 };
-
-int64_t NowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // The unit's attributes. `field` names the unit in messages ("unit" or "units[17]").
 absl::StatusOr<Attributes> UnitAttributes(const v1::Unit& unit,
@@ -218,7 +213,7 @@ grpc::ServerUnaryReactor* AssignmentServiceImpl::Assign(grpc::CallbackServerCont
   if (request->log_exposure()) {
     std::deque<std::string> storage;
     std::vector<experiments::ServedExposure> exposures;
-    CollectExposures(*snapshot, *attributes, results, NowMicros(), &storage, &exposures);
+    CollectExposures(*snapshot, *attributes, results, WallClockMicros(), &storage, &exposures);
     response->set_exposures_accepted(exposures.empty() ||
                                      std::atomic_load(&sink_)->Record(exposures).ok());
   }
@@ -267,7 +262,7 @@ grpc::ServerUnaryReactor* AssignmentServiceImpl::AssignBatch(grpc::CallbackServe
   }
 
   const bool log_exposure = request->log_exposure();
-  const int64_t now = log_exposure ? NowMicros() : 0;
+  const int64_t now = log_exposure ? WallClockMicros() : 0;
   std::deque<std::string> storage;
   std::vector<experiments::ServedExposure> exposures;
   std::deque<Attributes> exposed_attributes;  // keep attributes alive for the sink

@@ -5,17 +5,12 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "server/grpc_status.h"
+#include "server/wall_clock.h"
 
 namespace lift {
 namespace {
 
 constexpr size_t kMaxPingPayloadBytes = 1024;
-
-int64_t NowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 }  // namespace
 
@@ -30,7 +25,7 @@ grpc::ServerUnaryReactor* SystemServiceImpl::Ping(grpc::CallbackServerContext* c
     return reactor;
   }
   response->set_payload(request->payload());
-  response->set_server_time_micros(NowMicros());
+  response->set_server_time_micros(WallClockMicros());
   reactor->Finish(grpc::Status::OK);
   return reactor;
 }

@@ -4,15 +4,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/ingest/row_validation.h"
+#include "server/wall_clock.h"
 
 namespace lift::ingest {
 namespace {
-
-int64_t NowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 absl::Status CheckMessageSize(int rows) {
   if (rows > kMaxRowsPerMessage) {
@@ -58,7 +53,7 @@ void IngestService::LogExposures(const lift::v1::LogExposuresRequest& request, D
          LogResult{});
     return;
   }
-  SubmitValidated(exposures_, ValidateExposures(request, *snapshot, NowMicros()), std::move(done));
+  SubmitValidated(exposures_, ValidateExposures(request, *snapshot, WallClockMicros()), std::move(done));
 }
 
 void IngestService::LogEvents(const lift::v1::LogEventsRequest& request, Done done) {
@@ -66,7 +61,7 @@ void IngestService::LogEvents(const lift::v1::LogEventsRequest& request, Done do
     done(size, LogResult{});
     return;
   }
-  SubmitValidated(events_, ValidateEvents(request, NowMicros()), std::move(done));
+  SubmitValidated(events_, ValidateEvents(request, WallClockMicros()), std::move(done));
 }
 
 absl::Status IngestService::RecordAssignedExposures(std::vector<ExposureRow> rows) {

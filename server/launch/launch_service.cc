@@ -12,17 +12,12 @@
 #include "server/launch/launch_query.h"
 #include "server/metrics/metric.h"
 #include "server/store/table_statistics.h"
+#include "server/wall_clock.h"
 #include "stats/diff_in_diff.h"
 #include "stats/status_macros.h"
 
 namespace lift::launch {
 namespace {
-
-int64_t SystemNowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -81,7 +76,7 @@ LaunchService::LaunchService(store::ConnectionPool* pool, LaunchStore* launches,
     : pool_(pool),
       launches_(launches),
       metrics_(metrics),
-      now_micros_(now_micros ? std::move(now_micros) : SystemNowMicros) {}
+      now_micros_(now_micros ? std::move(now_micros) : WallClockMicros) {}
 
 absl::StatusOr<std::vector<metrics::MetricDefinition>> LaunchService::LoadMetrics(
     const std::vector<std::string>& keys) {

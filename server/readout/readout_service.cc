@@ -13,6 +13,7 @@
 #include "server/ingest/first_exposure_backlog.h"
 #include "server/readout/aggregation.h"
 #include "server/store/table_statistics.h"
+#include "server/wall_clock.h"
 #include "stats/ab_analysis.h"
 #include "stats/multiple_testing.h"
 #include "stats/power.h"
@@ -22,12 +23,6 @@ namespace lift::readout {
 namespace {
 
 constexpr double kMicrosPerDay = 86400.0 * 1e6;
-
-int64_t SystemNowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -481,7 +476,7 @@ ReadoutService::ReadoutService(store::ConnectionPool* pool,
     : pool_(pool),
       experiments_(experiments),
       metrics_(metrics),
-      now_micros_(now_micros ? std::move(now_micros) : SystemNowMicros) {}
+      now_micros_(now_micros ? std::move(now_micros) : WallClockMicros) {}
 
 absl::StatusOr<v1::Readout> ReadoutService::GetReadout(const v1::GetReadoutRequest& request) {
   if (request.experiment_key().empty()) {

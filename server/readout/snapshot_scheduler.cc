@@ -6,6 +6,7 @@
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "server/wall_clock.h"
 #include "spdlog/spdlog.h"
 
 namespace lift::readout {
@@ -40,7 +41,7 @@ SnapshotScheduler::SnapshotScheduler(ReadoutService* readouts,
     : readouts_(readouts),
       experiments_(experiments),
       now_micros_(now_micros ? std::move(now_micros)
-                             : [] { return absl::ToUnixMicros(absl::Now()); }) {}
+                             : WallClockMicros) {}
 
 SnapshotScheduler::~SnapshotScheduler() { Stop(); }
 

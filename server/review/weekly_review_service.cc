@@ -18,18 +18,13 @@
 #include "server/metrics/metric_enums.h"
 #include "server/review/kpi_status.h"
 #include "server/store/table_statistics.h"
+#include "server/wall_clock.h"
 
 namespace lift::review {
 namespace {
 
 constexpr int kExperimentPage = 500;
 constexpr int kWeekDays = 7;
-
-int64_t SystemNowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 
 struct Settings {
@@ -262,7 +257,7 @@ WeeklyReviewService::WeeklyReviewService(store::ConnectionPool* pool,
       experiments_(experiments),
       metrics_(metrics),
       readouts_(readouts),
-      now_micros_(now_micros ? std::move(now_micros) : SystemNowMicros) {}
+      now_micros_(now_micros ? std::move(now_micros) : WallClockMicros) {}
 
 absl::StatusOr<v1::WeeklyReview> WeeklyReviewService::GetWeeklyReview(
     const v1::GetWeeklyReviewRequest& request) {
