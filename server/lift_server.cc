@@ -19,6 +19,7 @@
 #include "server/grpc/system_service.h"
 #include "server/store/connection_pool.h"
 #include "server/store/migrations.h"
+#include "server/wall_clock.h"
 // --- experiments & assignment includes ---
 #include "server/experiments/config_watcher.h"
 #include "server/experiments/experiment_service.h"
@@ -54,6 +55,7 @@
 #include "server/auth/authenticator.h"
 #include "server/auth/key_store.h"
 #include "server/auth/rate_limiter.h"
+#include "server/auth/tls_reloader.h"
 #include "server/grpc/audit_service.h"
 #include "server/grpc/key_service.h"
 #include "spdlog/spdlog.h"
@@ -70,12 +72,6 @@ namespace {
 constexpr auto kShutdownGrace = std::chrono::seconds(10);
 constexpr int kMaxMessageBytes = 64 * 1024 * 1024;
 constexpr size_t kPoolConnections = 8;  // for configuration and readouts; ingest has its own
-
-int64_t NowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // gRPC binds with SO_REUSEPORT, which would let two servers share a port silently; we turn that
 // off and also probe the address first so "port in use" is reported before any database work.
@@ -173,6 +169,7 @@ struct LiftServer::State {
   std::unique_ptr<KeyServiceImpl> key_service;
   std::unique_ptr<AuditServiceImpl> audit_service;
   auth::TlsOptions tls;
+  std::unique_ptr<auth::TlsReloader> tls_reloader;  // with TLS; outlives grpc_server (below)
   std::string generated_bootstrap_key;
   // Unregisters `authenticator` from ActorOf before it is destroyed (also when Start fails).
   struct ActorSourceRegistration {
@@ -215,7 +212,7 @@ absl::StatusOr<std::unique_ptr<LiftServer>> LiftServer::Start(const ServerOption
 
   state->pool = std::make_unique<store::ConnectionPool>(state->connection_string, kPoolConnections);
   state->system_service = std::make_unique<SystemServiceImpl>(
-      ServerIdentity{LIFT_VERSION, NowMicros(), mode, state->schema_version});
+      ServerIdentity{LIFT_VERSION, WallClockMicros(), mode, state->schema_version});
   // --- experiments & assignment start ---
   state->config_executor = std::make_unique<BlockingExecutor>(/*threads=*/4, /*max_queued=*/1000);
   state->experiment_store = std::make_unique<experiments::ExperimentStore>(state->pool.get());
@@ -302,7 +299,7 @@ absl::StatusOr<std::unique_ptr<LiftServer>> LiftServer::Start(const ServerOption
       std::make_unique<AuditServiceImpl>(state->audit_log.get(), state->config_executor.get());
   {
     // server-info reports the security mode (replaces the identity built above).
-    ServerIdentity identity{LIFT_VERSION, NowMicros(), mode, state->schema_version};
+    ServerIdentity identity{LIFT_VERSION, WallClockMicros(), mode, state->schema_version};
     identity.auth_mode = options.insecure_no_auth ? "insecure-no-auth" : "api-keys";
     identity.transport = state->tls.cert_pem.empty()          ? "plaintext"
                          : state->tls.client_ca_pem.empty() ? "tls"
@@ -321,9 +318,15 @@ absl::StatusOr<std::unique_ptr<LiftServer>> LiftServer::Start(const ServerOption
   if (state->auth_interceptor == nullptr && state->tls.cert_pem.empty()) {
     builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &bound_port);
   } else {
-    builder.AddListeningPort(
-        options.listen, auth::MakeServerCredentials(state->tls, state->auth_interceptor.get()),
-        &bound_port);
+    if (!state->tls.cert_pem.empty()) {
+      state->tls_reloader = std::make_unique<auth::TlsReloader>(
+          auth::TlsFiles{options.tls_cert_file, options.tls_key_file, options.tls_client_ca_file},
+          state->tls);
+    }
+    builder.AddListeningPort(options.listen,
+                             auth::MakeServerCredentials(state->tls_reloader.get(),
+                                                         state->auth_interceptor.get()),
+                             &bound_port);
   }
   builder.RegisterService(state->key_service.get());
   builder.RegisterService(state->audit_service.get());

@@ -42,7 +42,8 @@ int main(int argc, char** argv) {
                "Accept every call without an API key (LOCAL DEVELOPMENT ONLY)")
       ->envname("LIFT_INSECURE_NO_AUTH");
   app.add_option("--tls-cert", options.tls_cert_file,
-                 "Server certificate chain (PEM); with --tls-key, liftd serves TLS only")
+                 "Server certificate chain (PEM); with --tls-key, liftd serves TLS only. "
+                 "Rotated files are picked up by new connections, no restart needed")
       ->envname("LIFT_TLS_CERT");
   app.add_option("--tls-key", options.tls_key_file, "Private key of --tls-cert (PEM)")
       ->envname("LIFT_TLS_KEY");

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "server/auth/tls_reloader.h"
 
 namespace lift::auth {
 namespace {
@@ -34,8 +35,8 @@ void Complete(grpc_process_auth_metadata_done_cb done, void* user_data,
 // Credentials built with gRPC's C API, so the processor can be attached to plaintext ports too.
 class CoreServerCredentials final : public grpc::ServerCredentials {
  public:
-  CoreServerCredentials(TlsOptions tls, AuthInterceptor* interceptor)
-      : tls_(std::move(tls)), interceptor_(interceptor) {}
+  CoreServerCredentials(TlsReloader* tls, AuthInterceptor* interceptor)
+      : tls_(tls), interceptor_(interceptor) {}
 
   // The interceptor is the processor; a second one is not supported.
   void SetAuthMetadataProcessor(const std::shared_ptr<grpc::AuthMetadataProcessor>&) override {}
@@ -43,16 +44,16 @@ class CoreServerCredentials final : public grpc::ServerCredentials {
  private:
   int AddPortToServer(const std::string& address, grpc_server* server) override {
     grpc_server_credentials* credentials = nullptr;
-    if (tls_.cert_pem.empty()) {
+    if (tls_ == nullptr) {
       credentials = grpc_insecure_server_credentials_create();
     } else {
-      grpc_ssl_pem_key_cert_pair pair{tls_.key_pem.c_str(), tls_.cert_pem.c_str()};
-      const bool mutual = !tls_.client_ca_pem.empty();
-      credentials = grpc_ssl_server_credentials_create_ex(
-          mutual ? tls_.client_ca_pem.c_str() : nullptr, &pair, 1,
-          mutual ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
-                 : GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE,
-          nullptr);
+      // gRPC asks the reloader for the certificate at every handshake (it fetches the initial
+      // material here).
+      credentials = grpc_ssl_server_credentials_create_with_options(
+          grpc_ssl_server_credentials_create_options_using_config_fetcher(
+              tls_->mutual() ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
+                             : GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE,
+              &TlsReloader::Fetch, tls_));
     }
     if (credentials == nullptr) return 0;
     if (interceptor_ != nullptr) {
@@ -63,7 +64,7 @@ class CoreServerCredentials final : public grpc::ServerCredentials {
     return port;
   }
 
-  const TlsOptions tls_;
+  TlsReloader* const tls_;
   AuthInterceptor* const interceptor_;
 };
 
@@ -224,9 +225,9 @@ absl::StatusOr<TlsOptions> LoadTlsOptions(const std::string& cert_file, const st
   return tls;
 }
 
-std::shared_ptr<grpc::ServerCredentials> MakeServerCredentials(TlsOptions tls,
+std::shared_ptr<grpc::ServerCredentials> MakeServerCredentials(TlsReloader* tls,
                                                                AuthInterceptor* interceptor) {
-  return std::make_shared<CoreServerCredentials>(std::move(tls), interceptor);
+  return std::make_shared<CoreServerCredentials>(tls, interceptor);
 }
 
 }  // namespace lift::auth

@@ -91,9 +91,12 @@ struct TlsOptions {
 absl::StatusOr<TlsOptions> LoadTlsOptions(const std::string& cert_file, const std::string& key_file,
                                           const std::string& client_ca_file);
 
-// Credentials for ServerBuilder::AddListeningPort: TLS when tls.cert_pem is set, plaintext
-// otherwise; every call passes through `interceptor` first unless it is null (--insecure-no-auth).
-std::shared_ptr<grpc::ServerCredentials> MakeServerCredentials(TlsOptions tls,
+class TlsReloader;
+
+// Credentials for ServerBuilder::AddListeningPort: TLS with the material `tls` serves (and
+// reloads, tls_reloader.h) when it is not null, plaintext otherwise; every call passes through
+// `interceptor` first unless it is null (--insecure-no-auth). Both must outlive the server.
+std::shared_ptr<grpc::ServerCredentials> MakeServerCredentials(TlsReloader* tls,
                                                                AuthInterceptor* interceptor);
 
 }  // namespace lift::auth

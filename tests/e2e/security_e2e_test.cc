@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <memory>
@@ -20,9 +21,11 @@
 #include <vector>
 
 #include "clients/cpp/lift_client.h"
+#include "lift/v1/system.grpc.pb.h"
 #include "nlohmann/json.hpp"
 #include "tests/support/liftd_process.h"
 #include "tests/support/test_cluster.h"
+#include "tests/support/wait_for.h"
 
 namespace lift {
 namespace {
@@ -468,6 +471,64 @@ TEST_F(SecurityE2eTest, MutualTlsRequiresAClientCertificateSignedByTheCa) {
       {"--tls-ca", certs->Path("ca.pem"), "--tls-cert", certs->Path("client.pem"), "--tls-key",
        certs->Path("client.key"), "--api-key", kAdminKey, "keys", "list"});
   EXPECT_EQ(listed.code, 0) << listed.output;
+}
+
+// Certificates rotate (cert-manager, a renewed CA) while liftd runs: new handshakes get the new
+// files' certificate, a broken rotation (new certificate, old key) is refused with a warning while
+// the previous certificate stays in service, and no restart is needed.
+TEST_F(SecurityE2eTest, RotatedCertificateIsServedToNewConnectionsWithoutARestart) {
+  auto old_certs = MakeCertificates();
+  auto new_certs = MakeCertificates();  // another CA: a client trusting only it tells them apart
+  TempDir live;
+  const std::string cert = (live.path() / "server.pem").string();
+  const std::string key = (live.path() / "server.key").string();
+  // Replaces `to` by the content of `from` in one rename, as rotation tools do.
+  auto install = [](const std::string& from, const std::string& to) {
+    std::ofstream(to + ".tmp") << ReadText(from);
+    std::filesystem::rename(to + ".tmp", to);
+  };
+  install(old_certs->Path("server.pem"), cert);
+  install(old_certs->Path("server.key"), key);
+  LiftdOptions options;
+  options.tls_ca_pem = old_certs->Pem("ca.pem");
+  auto liftd = StartLiftd(db_->connection_string(), "", {"--tls-cert", cert, "--tls-key", key},
+                          options);
+  ASSERT_NE(liftd, nullptr);
+  // Ping (public) over a connection of its own, so every call is a new handshake.
+  int connections = 0;
+  auto ping_trusting = [&](const Certificates& ca) {
+    client::ClientOptions client_options;
+    client_options.tls_ca_pem = ca.Pem("ca.pem");
+    grpc::ChannelArguments args;
+    args.SetInt("lift.test.connection", ++connections);  // channels never share a connection
+    auto system = v1::SystemService::NewStub(grpc::CreateCustomChannel(
+        liftd->address(), client::ChannelCredentialsFor(client_options), args));
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    v1::PingResponse pong;
+    return system->Ping(&context, v1::PingRequest(), &pong).error_code();
+  };
+  EXPECT_EQ(ping_trusting(*old_certs), grpc::StatusCode::OK);
+  EXPECT_EQ(ping_trusting(*new_certs), grpc::StatusCode::UNAVAILABLE);
+
+  // Half a rotation: the new certificate with the old key is not served.
+  install(new_certs->Path("server.pem"), cert);
+  bool old_still_served = true;
+  EXPECT_TRUE(testing::WaitFor([&] {
+    old_still_served = old_still_served && ping_trusting(*old_certs) == grpc::StatusCode::OK;
+    return liftd->Output().find("cannot be used, still serving the previous ones") !=
+           std::string::npos;
+  })) << liftd->Output();
+  EXPECT_TRUE(old_still_served);
+  EXPECT_EQ(ping_trusting(*old_certs), grpc::StatusCode::OK);
+
+  // The key follows: new handshakes get the new certificate.
+  install(new_certs->Path("server.key"), key);
+  EXPECT_TRUE(testing::WaitFor(
+      [&] { return ping_trusting(*new_certs) == grpc::StatusCode::OK; }))
+      << liftd->Output();
+  EXPECT_EQ(ping_trusting(*old_certs), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_THAT(liftd->Output(), HasSubstr("TLS material reloaded"));
 }
 
 TEST(SecurityTlsFlagsTest, CertificateWithoutKeyStopsStartUp) {
