@@ -74,9 +74,4 @@ grpc_ssl_certificate_config_reload_status TlsReloader::FetchLocked(
   return GRPC_SSL_CERTIFICATE_CONFIG_RELOAD_NEW;
 }
 
-int64_t TlsReloader::reloads() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return reloads_;
-}
-
 }  // namespace lift::auth

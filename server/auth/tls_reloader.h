@@ -45,8 +45,6 @@ class TlsReloader {
       void* self, grpc_ssl_server_certificate_config** config);
 
   bool mutual() const { return !files_.client_ca_file.empty(); }
-  // Times new material was loaded after the first (for logs and tests).
-  int64_t reloads() const;
 
  private:
   using FileTimes = std::array<std::filesystem::file_time_type, 3>;
@@ -61,7 +59,7 @@ class TlsReloader {
   FileTimes seen_{};  // modification times of the files last looked at
   std::chrono::steady_clock::time_point last_check_;
   bool served_ = false;  // gRPC fetched the initial material
-  int64_t reloads_ = 0;
+  int64_t reloads_ = 0;  // material loaded after the first, for the log
 };
 
 }  // namespace lift::auth
